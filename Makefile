@@ -1,0 +1,55 @@
+# selfptrace-vm: build a self-ptrace kernel, boot it under QEMU, run the suite.
+#
+#   make deps              install the Debian packages the rig needs (as root)
+#   make run ARCH=s390x    the main job: build, boot and test one arch (or all)
+#   make test              what CI runs: deps, vet, unit tests, end-to-end on both arches
+
+GO      ?= go
+ARCH    ?= all
+# Go packages compiled for the guest only (vetted with their tag, never run on the host).
+GUEST_TAGS := selfptrace_guest
+
+DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-cross \
+	flex bison bc patch perl xz-utils libelf-dev libssl-dev cpio \
+	qemu-system-x86 qemu-system-misc gdb-multiarch git ca-certificates
+
+.PHONY: all deps run test vet unit e2e bench clean-cache
+
+all: test
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then \
+			echo "installing:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+		else echo "deps: all Debian packages present"; fi; \
+	else \
+		echo "not root; install the dependencies with:"; \
+		echo "  sudo apt-get install $(DEB_PACKAGES)"; \
+	fi
+
+run: deps
+	$(GO) run ./cmd/selfptrace-vm test --arch $(ARCH)
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	GOARCH=amd64 $(GO) vet -tags $(GUEST_TAGS) ./tests/... ./initramfs/runner/...
+	GOARCH=s390x $(GO) vet -tags $(GUEST_TAGS) ./tests/... ./initramfs/runner/...
+
+unit:
+	$(GO) test -short -count=1 ./...
+
+# End-to-end: real kernels, real QEMU, both architectures.
+e2e:
+	$(GO) test -count=1 -v -timeout 85m ./e2e/...
+
+test: deps vet unit e2e
+
+bench: deps
+	$(GO) run ./cmd/selfptrace-vm bench --arch $(ARCH)
+
+clean-cache:
+	rm -rf "$${SELFPTRACE_VM_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/selfptrace-vm}"

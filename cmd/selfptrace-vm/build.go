@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
+)
+
+func runBuild(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlagSet("build", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	c.register(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if err := c.finish(true); err != nil {
+		return err
+	}
+	for _, a := range c.archs {
+		o := c.kbuildOptions(a)
+		o.Progress = &progress.Text{W: e.stderr}
+		k, err := kbuild.Build(ctx, o)
+		if err != nil {
+			return err
+		}
+		state := "built"
+		if k.CacheHit {
+			state = "cached"
+		}
+		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, patchedWord(k.Patched), state, seconds(k.Duration))
+		fmt.Fprintln(e.stdout, k.Image)
+	}
+	return nil
+}
+
+func runCacheKey(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlagSet("cache-key", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	c.register(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.finish(true); err != nil {
+		return err
+	}
+	for _, a := range c.archs {
+		key, err := kbuild.Key(ctx, c.kbuildOptions(a))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s-%s\n", a.Name, key[:32])
+	}
+	return nil
+}
+
+func patchedWord(p bool) string {
+	if p {
+		return "patched"
+	}
+	return "vanilla"
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+
+	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
+)
+
+// hostTools lists every host program the rig uses, with its Debian package.
+func hostTools() []kbuild.Tool {
+	seen := map[string]bool{}
+	var out []kbuild.Tool
+	add := func(t kbuild.Tool) {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			out = append(out, t)
+		}
+	}
+	for _, a := range arch.All() {
+		for _, t := range kbuild.Tools(a) {
+			add(t)
+		}
+		add(kbuild.Tool{Name: a.QEMU, Package: a.QEMUPackage})
+	}
+	add(kbuild.Tool{Name: "go", Package: "golang (Go 1.26 from go.dev)"})
+	add(kbuild.Tool{Name: "gdb-multiarch", Package: "gdb-multiarch (only for shell --gdb)"})
+	return out
+}
+
+func runDoctor(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("doctor", e.stderr, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var missing []string
+	for _, t := range hostTools() {
+		if p, err := exec.LookPath(t.Name); err == nil {
+			fmt.Fprintf(e.stdout, "ok       %-26s %s\n", t.Name, p)
+		} else {
+			fmt.Fprintf(e.stdout, "MISSING  %-26s apt-get install %s\n", t.Name, t.Package)
+			missing = append(missing, t.Package)
+		}
+	}
+	if _, err := os.Stat(kbuild.DefaultSource); err == nil {
+		fmt.Fprintf(e.stdout, "ok       %-26s %s\n", "kernel source", kbuild.DefaultSource)
+	} else {
+		fmt.Fprintf(e.stdout, "MISSING  %-26s apt-get install linux-source-6.12 (or pass --kernel-src)\n", "kernel source")
+		missing = append(missing, "linux-source-6.12")
+	}
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		fmt.Fprintf(e.stdout, "ok       %-26s KVM usable for same-arch guests\n", "/dev/kvm")
+	} else {
+		fmt.Fprintf(e.stdout, "note     %-26s not usable (%v): every boot uses TCG emulation\n", "/dev/kvm", err)
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return failure{fmt.Sprintf("%d host dependencies missing; run make deps", len(missing))}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
+)
+
+var errHelp = errors.New("help requested")
+
+// common holds the flags every verb that builds a kernel shares.
+type common struct {
+	archFlag  string
+	kernelSrc string
+	vanilla   bool
+	cacheDir  string
+	root      string
+	jobs      int
+	verbose   bool
+	archs     []arch.Spec
+}
+
+func (c *common) register(fs *flag.FlagSet, multiArch bool) {
+	help := "architecture: " + strings.Join(arch.Names(), ", ") + " (amd64 is accepted for x86_64)"
+	def := runtimeArch()
+	if multiArch {
+		help += ", a comma-separated list, or all"
+	}
+	fs.StringVar(&c.archFlag, "arch", def, help)
+	fs.StringVar(&c.kernelSrc, "kernel-src", kbuild.DefaultSource, "kernel source: a tarball, an unpacked tree or a git checkout")
+	fs.BoolVar(&c.vanilla, "vanilla", false, "build without the patch series (negative control)")
+	fs.StringVar(&c.cacheDir, "cache-dir", defaultCacheDir(), "build cache (kernels, source trees, images); env SELFPTRACE_VM_CACHE")
+	fs.StringVar(&c.root, "root", "", "the selfptrace-vm checkout holding patches/, configs/ and tests/ (default: found from the working directory)")
+	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "parallel make jobs")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: print the exact QEMU command line and stream the console")
+}
+
+// finish validates the shared flags after parsing.
+func (c *common) finish(multiArch bool) error {
+	if !multiArch && (c.archFlag == "all" || strings.Contains(c.archFlag, ",")) {
+		return usagef("--arch takes one architecture here (%s)", strings.Join(arch.Names(), ", "))
+	}
+	var err error
+	if c.archs, err = arch.Parse(c.archFlag); err != nil {
+		return usagef("%v", err)
+	}
+	if c.root == "" {
+		if c.root, err = findRoot(); err != nil {
+			return err
+		}
+	}
+	if c.jobs < 1 {
+		return usagef("-j must be at least 1")
+	}
+	return nil
+}
+
+func (c *common) kbuildOptions(a arch.Spec) kbuild.Options {
+	return kbuild.Options{
+		Arch:      a,
+		Source:    c.kernelSrc,
+		SeriesDir: filepath.Join(c.root, "patches", "linux-6.12"),
+		Vanilla:   c.vanilla,
+		ConfigDir: filepath.Join(c.root, "configs"),
+		CacheDir:  c.cacheDir,
+		Jobs:      c.jobs,
+	}
+}
+
+func runtimeArch() string {
+	for _, a := range arch.All() {
+		if a.GOARCH == runtime.GOARCH {
+			return a.Name
+		}
+	}
+	return "x86_64"
+}
+
+func defaultCacheDir() string {
+	if d := os.Getenv("SELFPTRACE_VM_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "selfptrace-vm")
+	}
+	return filepath.Join(os.TempDir(), "selfptrace-vm-cache")
+}
+
+// findRoot walks up from the working directory to the checkout that holds
+// patches/ and tests/.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if isRoot(dir) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the selfptrace-vm checkout (patches/ and tests/) above the working directory; run from the checkout or pass --root")
+		}
+		dir = parent
+	}
+}
+
+func isRoot(dir string) bool {
+	for _, p := range []string{"go.mod", "patches", "configs", "tests"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// newFlagSet makes a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: selfptrace-vm %s %s\n\nflags:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and maps flag errors to usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func seconds(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }

@@ -1,0 +1,154 @@
+// Command selfptrace-vm builds a kernel with the self-ptrace patch series,
+// packs a u-root initramfs of Go test binaries, boots it under QEMU for
+// x86_64 and s390x, and reports which guest tests passed.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes; the README lists them.
+const (
+	exitOK        = 0
+	exitFail      = 1 // a test failed, or the kernel misbehaved (panic, timeout, boot failure)
+	exitUsage     = 2 // bad flags or arguments
+	exitRig       = 3 // the rig itself failed: missing tool, build error, QEMU error
+	exitInterrupt = 130
+	exitTerm      = 143
+)
+
+func main() {
+	ctx, stop := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got os.Signal
+	go func() {
+		s := <-sigs
+		got = s
+		fmt.Fprintf(os.Stderr, "selfptrace-vm: %v received, stopping (QEMU and make are killed, partial outputs removed)\n", s)
+		stop(errInterrupted{s})
+		<-sigs
+		fmt.Fprintln(os.Stderr, "selfptrace-vm: second signal, exiting now")
+		os.Exit(exitInterrupt)
+	}()
+	code := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
+	if ctx.Err() != nil {
+		var ei errInterrupted
+		if errors.As(context.Cause(ctx), &ei) {
+			if ei.sig == syscall.SIGTERM {
+				code = exitTerm
+			} else {
+				code = exitInterrupt
+			}
+		}
+	}
+	_ = got
+	os.Exit(code)
+}
+
+type errInterrupted struct{ sig os.Signal }
+
+func (e errInterrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// usageError marks errors caused by the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// command is one verb.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env carries what every verb gets: its outputs and the rig's defaults.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"test", "build, boot and run the guest test suite on one or more architectures", runTest},
+		{"build", "build (or find in the cache) the kernel and print its path", runBuild},
+		{"run", "boot and run one command in the guest, streaming its output", runRun},
+		{"shell", "boot to an interactive shell on the serial console", runShell},
+		{"bench", "measure self-ptrace against its rivals, and the rig itself", runBench},
+		{"doctor", "check the host tools and name the Debian packages that provide them", runDoctor},
+		{"cache-key", "print the kernel cache key of an architecture (for CI caches)", runCacheKey},
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: selfptrace-vm <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'selfptrace-vm <command> -h' for the flags of a command.")
+}
+
+// run is the whole program without process-wide effects, for tests.
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		return exitOK
+	}
+	e := &env{stdout: stdout, stderr: stderr}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		return exitCode(stderr, c.name, err)
+	}
+	fmt.Fprintf(stderr, "selfptrace-vm: unknown command %q\n\n", args[0])
+	printUsage(stderr)
+	return exitUsage
+}
+
+// failure is returned by a verb whose work completed but whose verdict is
+// negative (a test failed, the kernel panicked): exit 1 without an extra message.
+type failure struct{ msg string }
+
+func (f failure) Error() string { return f.msg }
+
+func exitCode(stderr io.Writer, verb string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var f failure
+	switch {
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "selfptrace-vm %s: %v\n", verb, err)
+		return exitUsage
+	case errors.As(err, &f):
+		if f.msg != "" {
+			fmt.Fprintf(stderr, "selfptrace-vm %s: %s\n", verb, f.msg)
+		}
+		return exitFail
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "selfptrace-vm %s: interrupted\n", verb)
+		return exitInterrupt
+	default:
+		fmt.Fprintf(stderr, "selfptrace-vm %s: %v\n", verb, err)
+		return exitRig
+	}
+}

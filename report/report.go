@@ -1,0 +1,293 @@
+// Package report holds the results of a run and writes them for people
+// (a summary table) and for machines (JSON, JUnit XML, KTAP).
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Test statuses.
+const (
+	Pass    = "pass"
+	Fail    = "fail"
+	Skip    = "skip"
+	Timeout = "timeout"
+)
+
+// Run outcomes. pass and fail come from the tests; the others from the VM.
+const (
+	OutcomePass      = "pass"
+	OutcomeFail      = "fail"
+	OutcomeTimeout   = "timeout"
+	OutcomePanic     = "panic"
+	OutcomeBootFail  = "boot_fail"
+	OutcomeQEMUError = "qemu_error"
+	OutcomeRigError  = "rig_error" // the rig failed before booting (build, pack)
+)
+
+// Results is the whole output of a command, one Run per architecture.
+type Results struct {
+	Runs []Run `json:"runs"`
+}
+
+// Run is one architecture's run.
+type Run struct {
+	Arch       string   `json:"arch"`
+	Kernel     Kernel   `json:"kernel"`
+	Accel      string   `json:"accel"`
+	Outcome    string   `json:"outcome"`
+	Tests      []Test   `json:"tests"`
+	Timings    Timings  `json:"timings_s"`
+	Excerpt    string   `json:"excerpt,omitempty"`
+	ConsoleLog string   `json:"console_log,omitempty"`
+	QEMU       []string `json:"qemu_cmdline,omitempty"`
+	Error      string   `json:"error,omitempty"`
+	RegDump    string   `json:"register_dump,omitempty"`
+	Rerun      string   `json:"rerun,omitempty"`
+}
+
+// Kernel describes the kernel that was booted.
+type Kernel struct {
+	Version  string `json:"version"`
+	Patched  bool   `json:"patched"`
+	Image    string `json:"image"`
+	CacheHit bool   `json:"cache_hit"`
+}
+
+// Test is one guest test (subtests are separate entries named parent/child).
+type Test struct {
+	Name     string  `json:"name"`
+	Status   string  `json:"status"`
+	Duration float64 `json:"duration_s"`
+	Output   string  `json:"output"`
+}
+
+// Timings are wall times in seconds.
+type Timings struct {
+	KernelBuild float64 `json:"kernel_build"`
+	Initramfs   float64 `json:"initramfs"`
+	Boot        float64 `json:"boot"`
+	Tests       float64 `json:"tests"`
+	Total       float64 `json:"total"`
+}
+
+// Counts returns the number of tests per status.
+func (r Run) Counts() map[string]int {
+	c := map[string]int{}
+	for _, t := range r.Tests {
+		c[t.Status]++
+	}
+	return c
+}
+
+// Passed reports whether every run passed and ran at least one test.
+func (rs Results) Passed() bool {
+	if len(rs.Runs) == 0 {
+		return false
+	}
+	for _, r := range rs.Runs {
+		if r.Outcome != OutcomePass {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteJSON writes the results as indented JSON.
+func (rs Results) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rs)
+}
+
+// ReadJSON parses results written by WriteJSON.
+func ReadJSON(r io.Reader) (Results, error) {
+	var rs Results
+	err := json.NewDecoder(r).Decode(&rs)
+	return rs, err
+}
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes one testsuite per architecture. A run that did not
+// complete (panic, timeout, boot failure) adds an error test case, so CI
+// never shows it as green.
+func (rs Results) WriteJUnit(w io.Writer) error {
+	var s junitSuites
+	for _, r := range rs.Runs {
+		su := junitSuite{Name: "selfptrace-vm/" + r.Arch, Time: r.Timings.Total}
+		for _, t := range r.Tests {
+			c := junitCase{Name: t.Name, Classname: r.Arch, Time: t.Duration, SystemOut: t.Output}
+			switch t.Status {
+			case Fail:
+				c.Failure = &junitMessage{Message: "failed", Body: t.Output}
+				su.Failures++
+			case Timeout:
+				c.Failure = &junitMessage{Message: "timed out", Body: t.Output}
+				su.Failures++
+			case Skip:
+				c.Skipped = &junitMessage{Message: "skipped"}
+				su.Skipped++
+			}
+			su.Cases = append(su.Cases, c)
+		}
+		if r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+			su.Cases = append(su.Cases, junitCase{Name: "run", Classname: r.Arch,
+				Error: &junitMessage{Message: r.Outcome, Body: strings.TrimSpace(r.Error + "\n" + r.Excerpt)}})
+			su.Errors++
+		}
+		su.Tests = len(su.Cases)
+		s.Suites = append(s.Suites, su)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// WriteKTAP writes the results as one KTAP v1 document: one top-level test
+// per architecture, its guest tests nested below it.
+func (rs Results) WriteKTAP(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "KTAP version 1\n1..%d\n", len(rs.Runs))
+	for i, r := range rs.Runs {
+		fmt.Fprintf(&b, "    KTAP version 1\n    1..%d\n", len(r.Tests))
+		for j, t := range r.Tests {
+			for _, line := range strings.Split(strings.TrimRight(t.Output, "\n"), "\n") {
+				if line != "" {
+					fmt.Fprintf(&b, "    # %s\n", line)
+				}
+			}
+			fmt.Fprintf(&b, "    %s %d %s%s\n", okWord(t.Status), j+1, t.Name, directive(t.Status))
+		}
+		if r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+			fmt.Fprintf(&b, "# %s: %s\n", r.Arch, r.Outcome)
+		}
+		ok := "ok"
+		if r.Outcome != OutcomePass {
+			ok = "not ok"
+		}
+		fmt.Fprintf(&b, "%s %d %s\n", ok, i+1, r.Arch)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func okWord(status string) string {
+	if status == Pass || status == Skip {
+		return "ok"
+	}
+	return "not ok"
+}
+
+func directive(status string) string {
+	switch status {
+	case Skip:
+		return " # SKIP"
+	case Timeout:
+		return " # TIMEOUT"
+	}
+	return ""
+}
+
+// WriteSummary writes a table for people: one line per architecture, then
+// the tests that did not pass.
+func (rs Results) WriteSummary(w io.Writer) {
+	for _, r := range rs.Runs {
+		c := r.Counts()
+		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
+			r.Arch, strings.ToUpper(r.Outcome), r.Kernel.Version, patchedWord(r.Kernel.Patched), cacheWord(r.Kernel.CacheHit), r.Accel,
+			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
+		var bad []Test
+		for _, t := range r.Tests {
+			if t.Status == Fail || t.Status == Timeout {
+				bad = append(bad, t)
+			}
+		}
+		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
+		for _, t := range bad {
+			fmt.Fprintf(w, "    %s %s\n", strings.ToUpper(t.Status), t.Name)
+			for _, line := range lastLines(t.Output, 6) {
+				fmt.Fprintf(w, "        %s\n", line)
+			}
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "    error: %s\n", r.Error)
+		}
+		if r.Excerpt != "" && r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+			for _, line := range lastLines(r.Excerpt, 15) {
+				fmt.Fprintf(w, "    | %s\n", line)
+			}
+		}
+		if r.ConsoleLog != "" && r.Outcome != OutcomePass {
+			fmt.Fprintf(w, "    console log: %s\n", r.ConsoleLog)
+		}
+		if r.Rerun != "" && r.Outcome != OutcomePass {
+			fmt.Fprintf(w, "    reproduce interactively: %s\n", r.Rerun)
+		}
+	}
+}
+
+func patchedWord(p bool) string {
+	if p {
+		return "patched"
+	}
+	return "vanilla"
+}
+
+func cacheWord(hit bool) string {
+	if hit {
+		return "cached"
+	}
+	return "built"
+}
+
+func lastLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines
+}
