@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/rig"
+)
+
+func runTest(ctx context.Context, e *env, args []string) error {
+	var b bootFlags
+	var jsonOut, junitOut, ktapOut, filter, pkgs string
+	fs := newFlagSet("test", e.stderr, "--arch x86_64|s390x|all [flags]")
+	b.register(fs, true)
+	fs.StringVar(&jsonOut, "json", "", "write the results as JSON to this file")
+	fs.StringVar(&junitOut, "junit", "", "write the results as JUnit XML to this file")
+	fs.StringVar(&ktapOut, "ktap", "", "write the results as KTAP to this file")
+	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
+	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if err := b.finish(true); err != nil {
+		return err
+	}
+	if filter != "" {
+		if _, err := regexp.Compile(filter); err != nil {
+			return usagef("--run: %v", err)
+		}
+	}
+	var packages []string
+	for _, p := range strings.Split(pkgs, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			packages = append(packages, p)
+		}
+	}
+	if len(packages) == 0 {
+		return usagef("--tests names no package")
+	}
+	rep := newReporter(e.stderr)
+	results := report.Results{Runs: make([]report.Run, len(b.archs))}
+	var mu sync.Mutex
+	rigErr := runAll(ctx, b.archs, func(ctx context.Context, i int, a arch.Spec) error {
+		o := b.options(a, plan.Suite)
+		o.Tests = testPackages(packages, b.testTimeout)
+		o.Filter = filter
+		o.Progress = rep
+		if b.verbose {
+			o.Console = &prefixWriter{mu: &mu, w: e.stderr, prefix: "[" + a.Name + "] "}
+			o.OnStart = func(argv []string) { printArgv(e.stderr, a, argv) }
+		}
+		res, err := rig.Run(ctx, o)
+		results.Runs[i] = res.Run
+		return err
+	})
+	results.WriteSummary(e.stdout)
+	if err := writeOutputs(results, jsonOut, junitOut, ktapOut); err != nil {
+		return err
+	}
+	if rigErr != nil {
+		return rigErr
+	}
+	if !results.Passed() {
+		return failure{}
+	}
+	return nil
+}
+
+// writeOutputs writes each requested result file atomically.
+func writeOutputs(rs report.Results, jsonOut, junitOut, ktapOut string) error {
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{jsonOut, rs.WriteJSON},
+		{junitOut, rs.WriteJUnit},
+		{ktapOut, rs.WriteKTAP},
+	} {
+		if o.path == "" {
+			continue
+		}
+		var sb strings.Builder
+		if err := o.write(&sb); err != nil {
+			return err
+		}
+		if err := fsutil.WriteFileAtomic(o.path, []byte(sb.String()), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", o.path, err)
+		}
+	}
+	return nil
+}
+
+// absPaths resolves result paths against the directory the user ran from.
+func absPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, p)
+}
