@@ -145,4 +145,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func seconds(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
