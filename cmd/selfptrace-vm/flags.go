@@ -148,3 +148,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 func seconds(d time.Duration) float64 {
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
+
+// filepathJoinDir returns name in the directory of file.
+func filepathJoinDir(file, name string) string { return filepath.Join(filepath.Dir(file), name) }

@@ -133,12 +133,15 @@ func exitCode(stderr io.Writer, verb string, err error) int {
 	}
 	var ue usageError
 	var f failure
+	var es exitStatus
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "selfptrace-vm %s: %v\n", verb, err)
 		return exitUsage
+	case errors.As(err, &es):
+		return es.code
 	case errors.As(err, &f):
 		if f.msg != "" {
 			fmt.Fprintf(stderr, "selfptrace-vm %s: %s\n", verb, f.msg)

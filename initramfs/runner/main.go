@@ -136,7 +136,20 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 
 	switch p.Mode {
 	case plan.Shell:
-		return execShell(out, p)
+		// The shell runs as a child on the console, so that leaving it
+		// ("exit") powers the machine off and QEMU ends.
+		sh, err := findShell(p)
+		if err != nil {
+			fmt.Fprintln(out, ktap.ErrorMarker(err))
+			break
+		}
+		info(out, "shell %s: type exit to power off", sh)
+		shp := *p
+		shp.Command = []string{sh}
+		shp.Timeout = 0
+		if err := runCommand(ctx, out, &shp); err != nil {
+			fmt.Fprintln(out, ktap.ErrorMarker(fmt.Errorf("shell: %w", err)))
+		}
 	case plan.Run:
 		if err := runCommand(ctx, out, p); err != nil {
 			fmt.Fprintln(out, ktap.ErrorMarker(fmt.Errorf("run: %w", err)))
@@ -270,6 +283,23 @@ func runCommand(ctx context.Context, out io.Writer, p *plan.Plan) error {
 	e.Timeout = killed
 	_, werr := fmt.Fprintln(out, e.Marker())
 	return werr
+}
+
+// findShell returns the first shell of the image that exists.
+func findShell(p *plan.Plan) (string, error) {
+	candidates := []string{"/bin/defaultsh", "/bin/sh", "/bbin/gosh"}
+	if p.Shell != "" {
+		candidates = []string{p.Shell}
+	}
+	var errs []error
+	for _, sh := range candidates {
+		if _, err := os.Stat(sh); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return sh, nil
+	}
+	return "", fmt.Errorf("no shell: %w", errors.Join(errs...))
 }
 
 // execShell replaces the runner with a shell.
