@@ -153,3 +153,12 @@ func noQEMULeft(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -91,6 +92,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Run.Error = err.Error()
 		res.Run.Timings.Total = seconds(time.Since(start))
 		return res, err
+	}
+	if _, err := exec.LookPath(a.QEMU); err != nil {
+		return fail(fmt.Errorf("%s not found in PATH: install it with apt-get install %s (or run make deps)", a.QEMU, a.QEMUPackage))
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fail(fmt.Errorf("creating output directory: %w", err))
