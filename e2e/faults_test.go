@@ -18,14 +18,18 @@ import (
 var arches = []string{"x86_64", "s390x"}
 
 // runJSON runs a `run` command with --json and returns the single run.
+// Its artifacts go to a directory of the test's own, so that noQEMULeft can
+// tell its QEMU from others.
 func (e *env) runJSON(t *testing.T, timeout time.Duration, args ...string) (result, report.Run) {
 	t.Helper()
-	js := filepath.Join(t.TempDir(), "run.json")
-	r := e.run(t, timeout, append([]string{"run", "--json", js}, args...)...)
+	out := t.TempDir()
+	js := filepath.Join(out, "run.json")
+	r := e.run(t, timeout, append([]string{"run", "--json", js, "--out", out}, args...)...)
 	rs := readResults(t, js)
 	if len(rs.Runs) != 1 {
 		t.Fatalf("%d runs in the JSON, want 1", len(rs.Runs))
 	}
+	noQEMULeft(t, out)
 	return r, rs.Runs[0]
 }
 
@@ -48,7 +52,6 @@ func TestKernelPanicIsClassified(t *testing.T) {
 			if run.ConsoleLog == "" {
 				t.Error("no console log kept")
 			}
-			noQEMULeft(t)
 		})
 	}
 }
@@ -74,7 +77,6 @@ func TestHungGuestTimesOut(t *testing.T) {
 			if !regexp.MustCompile(`(?i)(PSW|RIP|RAX|R0[0-9]?)`).MatchString(dump) {
 				t.Errorf("register dump does not look like registers:\n%s", tailOf(dump, 10))
 			}
-			noQEMULeft(t)
 		})
 	}
 }

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"flag"
 	"context"
 	"fmt"
 	"os"
@@ -28,6 +29,7 @@ type env struct {
 var theEnv *env // set once by TestMain, read only afterwards
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	if testing.Short() || os.Getenv("SELFPTRACE_VM_E2E") == "0" {
 		fmt.Println("e2e: skipped in -short mode (set by make unit); make e2e runs them")
 		os.Exit(m.Run())
@@ -131,16 +133,16 @@ func tailOf(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// noQEMULeft fails if a QEMU process started from this test's cache is
-// still running.
-func noQEMULeft(t *testing.T) {
+// noQEMULeft fails if a QEMU process whose command line mentions dir (the
+// run's output directory) is still running.
+func noQEMULeft(t *testing.T, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		out, _ := exec.Command("pgrep", "-af", "qemu-system").Output()
 		var mine []string
 		for _, l := range strings.Split(string(out), "\n") {
-			if strings.Contains(l, theEnv.cache) {
+			if strings.Contains(l, dir) {
 				mine = append(mine, l)
 			}
 		}

@@ -16,7 +16,7 @@ func TestSuitePassesOnBothArches(t *testing.T) {
 	e := needEnv(t)
 	dir := t.TempDir()
 	js, ju, kt := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.ktap")
-	r := e.run(t, 60*time.Minute, "test", "--arch", "all", "--json", js, "--junit", ju, "--ktap", kt)
+	r := e.run(t, 60*time.Minute, "test", "--arch", "all", "--json", js, "--junit", ju, "--ktap", kt, "--out", dir)
 	t.Logf("summary:\n%s", r.stdout)
 	if r.code != 0 {
 		t.Errorf("test --arch all exited %d, want 0\nstderr:\n%s", r.code, tailOf(r.stderr, 40))
@@ -53,7 +53,7 @@ func TestSuitePassesOnBothArches(t *testing.T) {
 		t.Logf("%s warm: total %.2fs (kernel %.2fs, initramfs %.2fs, boot %.2fs, tests %.2fs)",
 			run.Arch, run.Timings.Total, run.Timings.KernelBuild, run.Timings.Initramfs, run.Timings.Boot, run.Timings.Tests)
 	}
-	noQEMULeft(t)
+	noQEMULeft(t, dir)
 }
 
 // checkRunPassed asserts that a run passed with the full suite: smoke and

@@ -52,14 +52,17 @@ type Options struct {
 
 // Kernel is a built (or cached) kernel.
 type Kernel struct {
-	Arch     string        `json:"arch"`
-	Key      string        `json:"key"`
-	Release  string        `json:"release"`
-	Patched  bool          `json:"patched"`
-	Image    string        `json:"image"`
-	Vmlinux  string        `json:"vmlinux"`
-	Config   string        `json:"config"`
-	BuildLog string        `json:"build_log,omitempty"`
+	Arch     string `json:"arch"`
+	Key      string `json:"key"`
+	Release  string `json:"release"`
+	Patched  bool   `json:"patched"`
+	Image    string `json:"image"`
+	Vmlinux  string `json:"vmlinux"`
+	Config   string `json:"config"`
+	BuildLog string `json:"build_log,omitempty"`
+	// Source is the patched (or vanilla) source tree the kernel was built
+	// from, kept in the cache for incremental builds and for kselftests.
+	Source   string        `json:"source,omitempty"`
 	CacheHit bool          `json:"cache_hit"`
 	Duration time.Duration `json:"-"`
 }
@@ -229,6 +232,7 @@ func (p *plan) cached() (*Kernel, bool) {
 		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
 		Config:   filepath.Join(p.entry, "config"),
 		BuildLog: filepath.Join(p.work, "build.log"),
+		Source:   p.srcDir(),
 		CacheHit: true,
 	}
 	for path, want := range map[string]string{k.Image: m.ImageSHA256, k.Vmlinux: m.VmlinuxSHA256, k.Config: m.ConfigSHA256} {
@@ -625,5 +629,6 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
 		Config:   filepath.Join(p.entry, "config"),
 		BuildLog: logPath,
+		Source:   p.srcDir(),
 	}, nil
 }

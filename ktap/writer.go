@@ -50,6 +50,11 @@ func (w *Writer) line(s string) error {
 	return *w.err
 }
 
+// Raw writes a line as it is, at this writer's indentation: it passes the
+// KTAP (or TAP) output of another producer, such as a kselftest, through as
+// a nested block.
+func (w *Writer) Raw(line string) error { return w.line(line) }
+
 // Header writes the version line and, if plan >= 0, the plan line "1..plan".
 // KTAP allows omitting the plan only when the number of tests is not known.
 func (w *Writer) Header(plan int) error {

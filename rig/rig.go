@@ -20,6 +20,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
+	"github.com/selfptrace/selfptrace-vm/kselftest"
 	"github.com/selfptrace/selfptrace-vm/ktap"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/vm"
@@ -37,6 +38,10 @@ type Options struct {
 	Mode plan.Mode
 	// Tests are the guest test packages of suite mode.
 	Tests []initramfs.TestPackage
+	// Kselftests adds the upstream kselftests of the neighbours of the
+	// change (seccomp, syscall user dispatch, ptrace), built from the
+	// kernel's own source tree, to suite mode, their TAP passed through.
+	Kselftests bool
 	// Files are extra HOST[:GUEST] files for the image.
 	Files []string
 	// Command is run mode's argv.
@@ -111,6 +116,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Run.Timings.KernelBuild = seconds(k.Duration)
 
 	// 2. Image.
+	choice, err := vm.ChooseAccel(a, o.Accel, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
+	if err != nil {
+		return fail(err)
+	}
+	res.Run.Accel = string(choice.Accel)
+	var extraBins []plan.Binary
+	if o.Kselftests && o.Mode == plan.Suite {
+		o.Progress.Phase(a.Name, "kselftests")
+		bins, err := kselftest.Build(ctx, kselftest.Options{Arch: a, SourceDir: k.Source, CacheDir: o.Kernel.CacheDir, Progress: o.Progress})
+		o.Progress.Done(a.Name, err)
+		if err != nil {
+			return fail(err)
+		}
+		for _, b := range bins {
+			guest := "/selfptrace-vm/kselftest/" + b.Name
+			o.Files = append(o.Files, b.Path+":"+guest)
+			extraBins = append(extraBins, plan.Binary{
+				Name:    "kselftest." + b.Name,
+				Path:    guest,
+				Dir:     "/tmp",
+				Kind:    plan.KindKselftest,
+				Timeout: plan.Duration(choice.Accel.Scale(b.Timeout)),
+			})
+		}
+	}
 	o.Progress.Phase(a.Name, "pack")
 	initrd := filepath.Join(o.OutDir, "initrd.cpio")
 	p := plan.Plan{
@@ -121,6 +151,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Filter:  o.Filter,
 		Command: o.Command,
 	}
+	p.Binaries = extraBins
 	tests := o.Tests
 	if o.Mode != plan.Suite {
 		tests = nil
@@ -143,11 +174,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Run.Timings.Initramfs = seconds(img.Timings.Total)
 
 	// 3. Boot.
-	choice, err := vm.ChooseAccel(a, o.Accel, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
-	if err != nil {
-		return fail(err)
-	}
-	res.Run.Accel = string(choice.Accel)
 	logPath := filepath.Join(o.OutDir, "console.log")
 	opts := append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...)}, o.QEMUOptions...)
 	argv, err := vm.Cmdline(a, k.Image, initrd, append([]vm.Option{vm.WithAccel(choice.Accel)}, opts...)...)

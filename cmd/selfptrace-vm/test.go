@@ -20,6 +20,7 @@ import (
 func runTest(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var jsonOut, junitOut, ktapOut, filter, pkgs string
+	var kselftests bool
 	fs := newFlagSet("test", e.stderr, "--arch x86_64|s390x|all [flags]")
 	b.register(fs, true)
 	fs.StringVar(&jsonOut, "json", "", "write the results as JSON to this file")
@@ -27,6 +28,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&ktapOut, "ktap", "", "write the results as KTAP to this file")
 	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
 	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
+	fs.BoolVar(&kselftests, "kselftest", false, "run the upstream kselftests of seccomp, syscall user dispatch and ptrace (built from the same tree) instead of the Go suite")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +49,9 @@ func runTest(ctx context.Context, e *env, args []string) error {
 			packages = append(packages, p)
 		}
 	}
-	if len(packages) == 0 {
+	if kselftests {
+		packages = nil
+	} else if len(packages) == 0 {
 		return usagef("--tests names no package")
 	}
 	rep := newReporter(e.stderr)
@@ -56,6 +60,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	rigErr := runAll(ctx, b.archs, func(ctx context.Context, i int, a arch.Spec) error {
 		o := b.options(a, plan.Suite)
 		o.Tests = testPackages(packages, b.testTimeout)
+		o.Kselftests = kselftests
 		o.Filter = filter
 		o.Progress = rep
 		if b.verbose {

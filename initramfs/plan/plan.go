@@ -116,7 +116,17 @@ type Binary struct {
 	// Args and Env are added after Plan.Args and Plan.Env.
 	Args []string `json:"args,omitempty"`
 	Env  []string `json:"env,omitempty"`
+	// Kind is KindGoTest (empty) for a go test -c binary, or KindKselftest
+	// for a program that prints (K)TAP itself: it is run once, as one test
+	// whose output is passed through as its subtests.
+	Kind string `json:"kind,omitempty"`
 }
+
+// Binary kinds.
+const (
+	KindGoTest    = ""
+	KindKselftest = "kselftest"
+)
 
 // TestTimeout is the timeout of each top-level test of b under p.
 func (p *Plan) TestTimeout(b Binary) time.Duration {

@@ -85,6 +85,10 @@ func (s *suite) list(ctx context.Context) []testCase {
 	}
 	var cases []testCase
 	for _, b := range s.plan.Binaries {
+		if b.Kind == plan.KindKselftest {
+			cases = append(cases, testCase{bin: b})
+			continue
+		}
 		names, err := listTests(ctx, b, filter, s.environ(b))
 		if err != nil {
 			cases = append(cases, testCase{bin: b, err: err})
@@ -158,6 +162,9 @@ func isTestName(s string) bool {
 
 func (s *suite) runCase(ctx context.Context, c testCase) error {
 	w := s.w
+	if c.bin.Kind == plan.KindKselftest {
+		return s.runKselftest(ctx, c)
+	}
 	switch {
 	case c.err != nil:
 		if err := w.Diag(c.err.Error()); err != nil {
@@ -348,4 +355,45 @@ func exitOf(err error) ktap.Exit {
 		return ktap.Exit{Status: ee.ExitCode()}
 	}
 	return ktap.Exit{Status: 127}
+}
+
+// kselftestSkip is the exit status of a kselftest that skipped (KSFT_SKIP).
+const kselftestSkip = 4
+
+// runKselftest runs a program that prints TAP itself, passes its output
+// through as the subtests of one test, and judges the test by its exit
+// status: 0 passes, KSFT_SKIP skips, anything else fails.
+func (s *suite) runKselftest(ctx context.Context, c testCase) error {
+	w := s.w
+	if err := w.Announce(c.name()); err != nil {
+		return err
+	}
+	timeout := s.plan.TestTimeout(c.bin)
+	sub := w.Sub()
+	started := time.Now()
+	o, err := s.exec(ctx, c.bin, c.bin.Args, timeout, func(line string) error {
+		return sub.Raw(line)
+	})
+	if err != nil {
+		if w.Err() != nil || ctx.Err() != nil {
+			return errors.Join(w.Err(), err)
+		}
+		if err := w.Diag(err.Error()); err != nil {
+			return err
+		}
+		return w.Result(ktap.Fail, c.name(), "ERROR "+err.Error())
+	}
+	if err := w.Diag(fmt.Sprintf("%s%.3fs", ktap.TimePrefix, time.Since(started).Seconds())); err != nil {
+		return err
+	}
+	switch {
+	case o.killed:
+		return w.Result(ktap.Timeout, c.name(), "killed after "+o.limit)
+	case o.exit == "":
+		return w.Result(ktap.Pass, c.name(), "")
+	case o.exit == fmt.Sprintf("exit status %d", kselftestSkip):
+		return w.Result(ktap.Skip, c.name(), "exit status 4 (KSFT_SKIP)")
+	default:
+		return w.Result(ktap.Fail, c.name(), o.exit)
+	}
 }
