@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +123,9 @@ func TestPatchThatDoesNotApply(t *testing.T) {
 		if b2 == string(b) {
 			t.Fatal("context line to break not found")
 		}
+		// A line of its own in the commit message makes the cache key
+		// unique, so that no earlier entry can hide the failure.
+		b2 = strings.Replace(b2, "\n---\n", fmt.Sprintf("\nX-Test-Run: %d\n---\n", time.Now().UnixNano()), 1)
 		os.WriteFile(p, []byte(b2), 0o644)
 	})
 	r := e.run(t, 20*time.Minute, "build", "--arch", "x86_64", "--root", root)
@@ -219,4 +223,3 @@ func TestCacheKey(t *testing.T) {
 		t.Errorf("cache keys: %q %q vanilla %q", k1.stdout, k2.stdout, kv.stdout)
 	}
 }
-

@@ -392,7 +392,7 @@ func (p *plan) prepareTree(ctx context.Context, pristine string) error {
 // applyPatch applies one patch with GNU patch; a failure names the patch and
 // the hunks that did not apply.
 func applyPatch(ctx context.Context, dir string, pt Patch) error {
-	cmd := exec.CommandContext(ctx, "patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d", dir)
+	cmd := exec.CommandContext(ctx, "patch", "-p1", "--fuzz=0", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d", dir)
 	cmd.Stdin = bytes.NewReader(pt.Content)
 	out, err := cmd.CombinedOutput()
 	if err == nil {
