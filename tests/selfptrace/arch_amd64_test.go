@@ -1,0 +1,9 @@
+package selfptrace_test
+
+// Numbers whose low 32 bits are write (1): the x86_64 entry code passes the
+// number to the system call table as an int. 0x40000001 has the x32 bit.
+var aliasesOfWrite = []uint64{0x1_0000_0001, 0x8000_0000_0000_0001, 0xffff_ffff_0000_0001, 0x4000_0001}
+
+// cloneArgs returns the arguments of clone(2) for flags and no new stack:
+// x86_64 takes (flags, newsp, parent_tid, child_tid, tls).
+func cloneArgs(flags uint64) []uint64 { return []uint64{flags, 0, 0, 0, 0} }

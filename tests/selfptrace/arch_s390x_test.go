@@ -1,0 +1,9 @@
+package selfptrace_test
+
+// Numbers whose low 16 bits are write (4): do_syscall() takes the number of
+// "svc 0" from the low 16 bits of r1.
+var aliasesOfWrite = []uint64{0x1_0004, 0xffff_ffff_fffe_0004, 0x1_0000_0004}
+
+// cloneArgs returns the arguments of clone(2) for flags and no new stack:
+// s390x takes (newsp, flags, parent_tid, child_tid, tls).
+func cloneArgs(flags uint64) []uint64 { return []uint64{0, flags, 0, 0, 0} }

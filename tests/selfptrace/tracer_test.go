@@ -1,0 +1,324 @@
+package selfptrace_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
+)
+
+// Magic first arguments of the tracee's calls, to recognise them in
+// PTRACE_GET_SYSCALL_INFO.
+const (
+	traceeMagicX = 0x7ace0001 // the armed, intercepted getpid
+	traceeMagicY = 0x7ace0002 // the same getpid as the handler performs it
+	traceeMagicZ = 0x7ace0003 // getppid after the handler: end of the trace
+)
+
+// helperTracee arms a thread that spins until the parent (the tracer) has
+// attached and says "go", then makes getpid(X); the handler performs it as
+// getpid(Y); then the thread makes getppid(Z). It prints the thread's id
+// when armed, and its results at the end.
+func helperTracee() int {
+	if err := sp.Probe(); err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	if _, err := sp.InstallHandler(); err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	sp.Reset()
+	enoughProcs()
+	debug.SetGCPercent(-1)
+	sp.SetPlan(sp.Plan{Flags: sp.FlagPerform, RewriteMask: 1, RewriteVal: [6]uint64{traceeMagicY}})
+	var armed, release uint32
+	res, tidCh := armedThreadOps(&armed, &release, []sp.Op{
+		sp.Syscall(unix.SYS_GETPID, traceeMagicX),
+		sp.Syscall(unix.SYS_GETPPID, traceeMagicZ),
+	})
+	tid := <-tidCh
+	for atomic.LoadUint32(&armed) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("tid=%d armed\n", tid)
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil || line != "go\n" {
+		fmt.Printf("reading the go-ahead: %q %v\n", line, err)
+	}
+	atomic.StoreUint32(&release, 1)
+	ops := <-res
+	recs := sp.Records()
+	var problems []string
+	if ops[0].Ret != 0 {
+		problems = append(problems, fmt.Sprintf("PTRACE_SELF_ON returned %#x", ops[0].Ret))
+	}
+	if ops[1].Ret != 1 {
+		problems = append(problems, "spin timed out")
+	}
+	if len(recs) != 1 {
+		problems = append(problems, fmt.Sprintf("%d interceptions, want 1 (the thread must stay armed while traced)", len(recs)))
+	} else if r := recs[0]; r.Code() != sp.SysSelfPtrace || r.Syscall() != unix.SYS_GETPID || r.Args[0] != traceeMagicX ||
+		r.Flags&sp.RecPerformed == 0 {
+		problems = append(problems, "wrong interception: "+r.String())
+	}
+	if int(ops[2].Ret) != os.Getpid() {
+		problems = append(problems, fmt.Sprintf("getpid performed by the handler returned %#x", ops[2].Ret))
+	}
+	if int(ops[3].Ret) != os.Getppid() {
+		problems = append(problems, fmt.Sprintf("getppid returned %#x", ops[3].Ret))
+	}
+	if len(problems) != 0 {
+		fmt.Printf("tracee: FAIL: %s\n", strings.Join(problems, "; "))
+		return 1
+	}
+	fmt.Println("tracee: ok")
+	return 0
+}
+
+// armedThreadOps is armedThread with a list of calls after the spin.
+func armedThreadOps(armed, release *uint32, after []sp.Op) (<-chan []sp.Op, <-chan int) {
+	res := make(chan []sp.Op, 1)
+	tid := make(chan int, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		ops := append([]sp.Op{sp.On(), sp.Spin(armed, release, spinMax)}, after...)
+		ops = append(ops, sp.Off())
+		if err := runMasked(ops, 0); err != nil {
+			panic(err)
+		}
+		res <- ops
+	}()
+	return res, tid
+}
+
+// traceEvent is one stop of the traced thread.
+type traceEvent struct {
+	kind string // "entry", "exit", "signal", "other"
+	nr   uint64
+	arg0 uint64
+	sig  int
+	info sp.Siginfo
+}
+
+func (e traceEvent) String() string {
+	switch e.kind {
+	case "entry":
+		return fmt.Sprintf("entry nr=%d arg0=%#x", e.nr, e.arg0)
+	case "signal":
+		return fmt.Sprintf("signal %d code=%d syscall=%d", e.sig, e.info.Code(), e.info.Syscall())
+	}
+	return e.kind
+}
+
+// TestTracer covers an armed thread under a tracer.
+// Contract: "A tracer can PTRACE_ATTACH / PTRACE_SEIZE an armed thread";
+// "Interception happens ... before ptrace syscall-entry stops ... An
+// intercepted call ... produces no ptrace entry/exit stop ... Every call
+// that the handler then really performs passes through all of them".
+func TestTracer(t *testing.T) {
+	t.Run("seize", func(t *testing.T) { testTracer(t, false) })
+	t.Run("attach", func(t *testing.T) { testTracer(t, true) })
+}
+
+func testTracer(t *testing.T, attach bool) {
+	sp.Require(t)
+	// All ptrace requests must come from the tracer thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	cmd := helperCmd("tracee")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the tracee: %v", err)
+	}
+	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer killer.Stop()
+	outR := bufio.NewReader(stdout)
+	first, err := outR.ReadString('\n')
+	var tid int
+	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
+	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
+
+	events, traceErr := traceThread(t, cmd.Process.Pid, tid, attach, stdin)
+	stdin.Close()
+	werr := cmd.Wait()
+	out := first + <-rest
+	if traceErr != nil {
+		t.Fatalf("tracing thread %d: %v\nevents: %v\ntracee output:\n%s%s", tid, traceErr, events, out, stderr.String())
+	}
+	if werr != nil || !strings.Contains(out, "tracee: ok") {
+		t.Errorf("tracee: %v; output:\n%s%s", werr, out, stderr.String())
+	}
+	if attach {
+		return // PTRACE_ATTACH then detach: the thread stayed armed (tracee: ok)
+	}
+	// The syscall stops of the traced thread after "go".
+	sigIdx, yIdx, zIdx := -1, -1, -1
+	for i, e := range events {
+		switch {
+		case e.kind == "entry" && e.nr == unix.SYS_GETPID && e.arg0 == traceeMagicX:
+			t.Errorf("syscall-entry stop for the intercepted getpid (event %d): %v", i, events)
+		case e.kind == "signal" && e.sig == sp.SIGSYS:
+			if sigIdx < 0 {
+				sigIdx = i
+			}
+			if e.info.Code() != sp.SysSelfPtrace || e.info.Syscall() != unix.SYS_GETPID {
+				t.Errorf("SIGSYS stop with si_code %d si_syscall %d, want %d and %d", e.info.Code(), e.info.Syscall(),
+					sp.SysSelfPtrace, unix.SYS_GETPID)
+			}
+		case e.kind == "entry" && e.nr == unix.SYS_GETPID && e.arg0 == traceeMagicY:
+			yIdx = i
+		case e.kind == "entry" && e.nr == unix.SYS_GETPPID && e.arg0 == traceeMagicZ:
+			zIdx = i
+		}
+	}
+	if sigIdx < 0 || yIdx < 0 || zIdx < 0 || !(sigIdx < yIdx && yIdx < zIdx) {
+		t.Errorf("want a SIGSYS signal-delivery-stop, then the entry of the handler's getpid, then getppid; got indexes %d %d %d in %v",
+			sigIdx, yIdx, zIdx, events)
+	}
+	// Entry and exit stops must pair up: an intercepted call has neither.
+	inCall := false
+	for i, e := range events {
+		switch e.kind {
+		case "entry":
+			if inCall {
+				t.Errorf("two syscall-entry stops without an exit stop (event %d): %v", i, events)
+			}
+			inCall = true
+		case "exit":
+			if !inCall {
+				t.Errorf("syscall-exit stop without an entry stop (event %d, the intercepted call's?): %v", i, events)
+			}
+			inCall = false
+		}
+	}
+}
+
+// traceThread attaches to thread tid of process pid, tells the tracee to go
+// on, and records its stops under PTRACE_SYSCALL until the entry of
+// getppid(Z), where it detaches. With attach, it uses PTRACE_ATTACH and
+// detaches at once (only attaching to an armed thread is under test).
+func traceThread(t *testing.T, pid, tid int, attach bool, stdin io.Writer) ([]traceEvent, error) {
+	var events []traceEvent
+	var ws unix.WaitStatus
+	wait := func() error {
+		_, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		if err != nil {
+			return fmt.Errorf("wait4: %w", err)
+		}
+		if !ws.Stopped() {
+			return fmt.Errorf("thread not stopped: %s", describeStatus(syscall.WaitStatus(ws)))
+		}
+		return nil
+	}
+	if attach {
+		if _, e := sp.Ptrace(unix.PTRACE_ATTACH, uintptr(tid), 0, 0); e != 0 {
+			return nil, fmt.Errorf("PTRACE_ATTACH on an armed thread: %s", sp.ErrnoName(e))
+		}
+		if err := wait(); err != nil {
+			return nil, err
+		}
+		if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
+			return nil, fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
+		}
+		// PTRACE_ATTACH's SIGSTOP may have stopped the other threads.
+		if err := unix.Kill(pid, unix.SIGCONT); err != nil {
+			return nil, fmt.Errorf("SIGCONT: %w", err)
+		}
+		if _, err := io.WriteString(stdin, "go\n"); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD); e != 0 {
+		return nil, fmt.Errorf("PTRACE_SEIZE on an armed thread: %s", sp.ErrnoName(e))
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
+		return nil, fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
+	}
+	if err := wait(); err != nil {
+		return nil, err
+	}
+	inject := 0
+	said := false
+	for n := 0; n < 10000; n++ {
+		if _, e := sp.Ptrace(unix.PTRACE_SYSCALL, uintptr(tid), 0, uintptr(inject)); e != 0 {
+			return events, fmt.Errorf("PTRACE_SYSCALL: %s", sp.ErrnoName(e))
+		}
+		if !said {
+			said = true
+			if _, err := io.WriteString(stdin, "go\n"); err != nil {
+				return events, err
+			}
+		}
+		if err := wait(); err != nil {
+			return events, err
+		}
+		inject = 0
+		sig := ws.StopSignal()
+		switch {
+		case sig == unix.SIGTRAP|0x80:
+			var info [88]byte
+			if _, e := sp.Ptrace(unix.PTRACE_GET_SYSCALL_INFO, uintptr(tid), uintptr(len(info)),
+				uintptr(unsafe.Pointer(&info[0]))); e != 0 {
+				return events, fmt.Errorf("PTRACE_GET_SYSCALL_INFO: %s", sp.ErrnoName(e))
+			}
+			// struct ptrace_syscall_info: op@0, entry.nr@24, entry.args@32.
+			switch info[0] {
+			case unix.PTRACE_SYSCALL_INFO_ENTRY:
+				e := traceEvent{kind: "entry", nr: binary.NativeEndian.Uint64(info[24:]), arg0: binary.NativeEndian.Uint64(info[32:])}
+				events = append(events, e)
+				if e.nr == unix.SYS_GETPPID && e.arg0 == traceeMagicZ {
+					if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
+						return events, fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
+					}
+					return events, nil
+				}
+			case unix.PTRACE_SYSCALL_INFO_EXIT:
+				events = append(events, traceEvent{kind: "exit"})
+			default:
+				events = append(events, traceEvent{kind: "other"})
+			}
+		case int(uint32(ws)>>16) == unix.PTRACE_EVENT_STOP:
+			// group-stop or PTRACE_INTERRUPT: resume
+		default:
+			e := traceEvent{kind: "signal", sig: int(sig)}
+			if _, errno := sp.Ptrace(unix.PTRACE_GETSIGINFO, uintptr(tid), 0, uintptr(unsafe.Pointer(&e.info))); errno != 0 {
+				return events, fmt.Errorf("PTRACE_GETSIGINFO: %s", sp.ErrnoName(errno))
+			}
+			events = append(events, e)
+			inject = int(sig)
+		}
+	}
+	return events, fmt.Errorf("no getppid(%#x) after 10000 stops", traceeMagicZ)
+}
