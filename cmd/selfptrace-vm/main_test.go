@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestUsageErrors(t *testing.T) {
+	t.Chdir("../..")
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, exitUsage, "usage: selfptrace-vm"},
+		{[]string{"bogus"}, exitUsage, "unknown command"},
+		{[]string{"test", "--arch", "mips"}, exitUsage, "unknown architecture"},
+		{[]string{"test", "--no-such"}, exitUsage, "flag provided but not defined"},
+		{[]string{"test", "--arch", "x86_64", "extra"}, exitUsage, "unexpected arguments"},
+		{[]string{"run", "--arch", "all", "--", "true"}, exitUsage, "one architecture"},
+		{[]string{"run", "--arch", "s390x"}, exitUsage, "no command"},
+		{[]string{"test", "--arch", "amd64", "--timeout", "-1s"}, exitUsage, "must be positive"},
+		{[]string{"test", "--run", "("}, exitUsage, "--run"},
+		{[]string{"test", "--accel", "hvf"}, exitUsage, "--accel"},
+		{[]string{"run", "--arch", "s390x", "--file", "/does/not/exist", "--", "x"}, exitUsage, "--file"},
+		{[]string{"help"}, exitOK, ""},
+		{[]string{"test", "-h"}, exitOK, ""},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), &out, &errb, c.args)
+		if code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, c.code, errb.String())
+		}
+		if c.msg != "" && !strings.Contains(errb.String(), c.msg) {
+			t.Errorf("%v: stderr lacks %q:\n%s", c.args, c.msg, errb.String())
+		}
+	}
+}
+
+func TestGuestOutputFilter(t *testing.T) {
+	var b bytes.Buffer
+	g := &guestOutput{w: &b}
+	for _, chunk := range []string{"Linux version 6.12\nWelcome to u-root!\n# selfptrace-vm: info run /bin/x\nhel", "lo\n[    1.234567] random: crng\nworld\n# selfptrace-vm: exit status=0\n"} {
+		g.Write([]byte(chunk))
+	}
+	if got := b.String(); got != "hello\nworld\n" {
+		t.Errorf("guest output %q", got)
+	}
+}
+
+func TestAmd64Alias(t *testing.T) {
+	var c common
+	c.archFlag = "amd64"
+	c.root = "."
+	c.jobs = 1
+	if err := c.finish(false); err != nil || c.archs[0].Name != "x86_64" {
+		t.Errorf("amd64: %v %v", c.archs, err)
+	}
+}

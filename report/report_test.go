@@ -1,0 +1,95 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+func sample() Results {
+	return Results{Runs: []Run{
+		{Arch: "x86_64", Outcome: OutcomePass, Accel: "tcg",
+			Kernel: Kernel{Version: "6.12.117", Patched: true, Image: "/c/bzImage", CacheHit: true},
+			Tests: []Test{{Name: "smoke.TestA", Status: Pass, Duration: 0.5}, {Name: "smoke.TestA/sub", Status: Pass}},
+			Timings: Timings{Total: 3}},
+		{Arch: "s390x", Outcome: OutcomePanic, Error: "kernel panic", Excerpt: "Kernel panic - not syncing",
+			Tests: []Test{{Name: "selfptrace.TestB", Status: Fail, Output: "boom"}, {Name: "selfptrace.TestC", Status: Timeout}, {Name: "selfptrace.TestD", Status: Skip}}},
+	}}
+}
+
+func TestJSONRoundTripKeepsNames(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample().WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"runs"`, `"arch"`, `"kernel"`, `"version"`, `"patched"`, `"image"`, `"cache_hit"`, `"accel"`, `"outcome"`,
+		`"tests"`, `"name"`, `"status"`, `"duration_s"`, `"output"`, `"timings_s"`, `"kernel_build"`, `"initramfs"`, `"boot"`, `"total"`} {
+		if !strings.Contains(b.String(), key) {
+			t.Errorf("JSON lacks %s", key)
+		}
+	}
+	rs, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Runs) != 2 || rs.Runs[1].Tests[1].Status != Timeout || !rs.Runs[0].Kernel.CacheHit {
+		t.Errorf("round trip lost data: %+v", rs)
+	}
+}
+
+func TestPassed(t *testing.T) {
+	if sample().Passed() {
+		t.Error("a run with a panic passed")
+	}
+	if (Results{}).Passed() {
+		t.Error("no runs passed")
+	}
+	ok := Results{Runs: sample().Runs[:1]}
+	if !ok.Passed() {
+		t.Error("a passing run did not pass")
+	}
+}
+
+func TestJUnit(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample().WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	var s junitSuites
+	if err := xml.Unmarshal(b.Bytes(), &s); err != nil {
+		t.Fatalf("invalid XML: %v\n%s", err, b.String())
+	}
+	if len(s.Suites) != 2 {
+		t.Fatalf("%d suites", len(s.Suites))
+	}
+	su := s.Suites[1]
+	if su.Failures != 2 || su.Skipped != 1 || su.Errors != 1 || su.Tests != 4 {
+		t.Errorf("s390x suite counts: %+v", su)
+	}
+}
+
+func TestKTAP(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample().WriteKTAP(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"KTAP version 1\n1..2\n", "    1..2\n", "    ok 1 smoke.TestA\n", "    not ok 1 selfptrace.TestB\n",
+		"    not ok 2 selfptrace.TestC # TIMEOUT\n", "    ok 3 selfptrace.TestD # SKIP\n", "ok 1 x86_64\n", "not ok 2 s390x\n", "# s390x: panic\n", "    # boom\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("KTAP lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSummaryNamesFailures(t *testing.T) {
+	var b bytes.Buffer
+	sample().WriteSummary(&b)
+	out := b.String()
+	for _, want := range []string{"x86_64  PASS", "s390x   PANIC", "FAIL selfptrace.TestB", "TIMEOUT selfptrace.TestC", "| Kernel panic"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package rig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/vm"
+)
+
+const goodLog = `Linux version 6.12.117
+# selfptrace-vm: info runner arch=s390x
+KTAP version 1
+1..2
+# selfptrace-vm: start 1 selfptrace.TestA
+# === RUN   TestA
+# time: 0.250s
+ok 1 selfptrace.TestA
+# selfptrace-vm: start 2 selfptrace.TestB
+    KTAP version 1
+    1..1
+    ok 1 sub
+# time: 0.100s
+ok 2 selfptrace.TestB
+# selfptrace-vm: summary pass=2 fail=0 skip=0 timeout=0 total=2
+`
+
+func judgeLog(t *testing.T, log string, outcome vm.Outcome, mode plan.Mode) *Result {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "console.log")
+	os.WriteFile(p, []byte(log), 0o644)
+	res := &Result{ExitStatus: -1}
+	judge(res, vm.Result{Verdict: vm.Verdict{Outcome: outcome, Excerpt: []string{"x"}}}, p, mode)
+	return res
+}
+
+func TestJudgePass(t *testing.T) {
+	res := judgeLog(t, goodLog, vm.OutcomePass, plan.Suite)
+	r := res.Run
+	if r.Outcome != report.OutcomePass || r.Excerpt != "" {
+		t.Fatalf("outcome %s (%s)", r.Outcome, r.Error)
+	}
+	if len(r.Tests) != 3 || r.Tests[0].Name != "selfptrace.TestA" || r.Tests[0].Duration != 0.25 || r.Tests[2].Name != "selfptrace.TestB/sub" {
+		t.Errorf("tests %+v", r.Tests)
+	}
+	if strings.Contains(r.Tests[0].Output, "time:") {
+		t.Errorf("time diagnostic kept in the output: %q", r.Tests[0].Output)
+	}
+}
+
+func TestJudgeMissingResultFails(t *testing.T) {
+	// The guest stopped after announcing test 2: the planned test is
+	// missing, so the run fails although nothing said "not ok".
+	log := goodLog[:strings.Index(goodLog, "    KTAP")]
+	res := judgeLog(t, log, vm.OutcomePass, plan.Suite)
+	if res.Run.Outcome != report.OutcomeFail {
+		t.Fatalf("outcome %s, want fail", res.Run.Outcome)
+	}
+	var missing bool
+	for _, tc := range res.Run.Tests {
+		if tc.Name == "selfptrace.TestB" && tc.Status == report.Fail && strings.Contains(tc.Output, "never reported") {
+			missing = true
+		}
+	}
+	if !missing {
+		t.Errorf("missing test not reported as a failure: %+v", res.Run.Tests)
+	}
+}
+
+func TestJudgeNoTestsFails(t *testing.T) {
+	res := judgeLog(t, "Linux\n# selfptrace-vm: info runner\nKTAP version 1\n1..0\n# selfptrace-vm: summary pass=0 fail=0 skip=0 timeout=0 total=0\n", vm.OutcomePass, plan.Suite)
+	if res.Run.Outcome != report.OutcomeFail {
+		t.Errorf("a run without tests is %s, want fail", res.Run.Outcome)
+	}
+}
+
+func TestJudgeKeepsKernelOutcome(t *testing.T) {
+	res := judgeLog(t, goodLog, vm.OutcomePanic, plan.Suite)
+	if res.Run.Outcome != report.OutcomePanic || res.Run.Excerpt == "" {
+		t.Errorf("outcome %s excerpt %q", res.Run.Outcome, res.Run.Excerpt)
+	}
+}
+
+func TestJudgeRunMode(t *testing.T) {
+	res := judgeLog(t, "# selfptrace-vm: info run x\nhello\n# selfptrace-vm: exit status=3\n", vm.OutcomePass, plan.Run)
+	if res.ExitStatus != 3 || res.Run.Outcome != report.OutcomeFail {
+		t.Errorf("exit %d outcome %s", res.ExitStatus, res.Run.Outcome)
+	}
+	res = judgeLog(t, "# selfptrace-vm: info run x\n", vm.OutcomePass, plan.Run)
+	if res.Run.Outcome != report.OutcomeFail || !strings.Contains(res.Run.Error, "exit marker") {
+		t.Errorf("missing exit marker: outcome %s error %q", res.Run.Outcome, res.Run.Error)
+	}
+}
