@@ -10,8 +10,8 @@ import (
 func sample() Results {
 	return Results{Runs: []Run{
 		{Arch: "x86_64", Outcome: OutcomePass, Accel: "tcg",
-			Kernel: Kernel{Version: "6.12.117", Patched: true, Image: "/c/bzImage", CacheHit: true},
-			Tests: []Test{{Name: "smoke.TestA", Status: Pass, Duration: 0.5}, {Name: "smoke.TestA/sub", Status: Pass}},
+			Kernel:  Kernel{Version: "6.12.117", Patched: true, Image: "/c/bzImage", CacheHit: true},
+			Tests:   []Test{{Name: "smoke.TestA", Status: Pass, Duration: 0.5}, {Name: "smoke.TestA/sub", Status: Pass}},
 			Timings: Timings{Total: 3}},
 		{Arch: "s390x", Outcome: OutcomePanic, Error: "kernel panic", Excerpt: "Kernel panic - not syncing",
 			Tests: []Test{{Name: "selfptrace.TestB", Status: Fail, Output: "boom"}, {Name: "selfptrace.TestC", Status: Timeout}, {Name: "selfptrace.TestD", Status: Skip}}},
