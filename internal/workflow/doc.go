@@ -1,0 +1,2 @@
+// Package workflow holds the test that lints the CI workflows.
+package workflow
