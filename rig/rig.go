@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
@@ -182,7 +181,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Run.QEMU = argv
 	res.Run.ConsoleLog = logPath
-	res.Run.Rerun = RerunHint(a, o.Kernel.Vanilla)
+	res.Run.Rerun = vm.ShellQuote(RerunArgv(argv))
 	if o.OnStart != nil {
 		o.OnStart(argv)
 	}
@@ -231,13 +230,33 @@ func kernelArgs(o Options) []string {
 	return append(args, o.KernelArgs...)
 }
 
-// RerunHint is the command that boots the same image interactively.
-func RerunHint(a arch.Spec, vanilla bool) string {
-	s := "go run ./cmd/selfptrace-vm shell --arch " + a.Name
-	if vanilla {
-		s += " --vanilla"
+// RerunArgv turns a run's QEMU argv into one that boots the same kernel
+// and image to an interactive shell on the console: the runner reads
+// selfptrace.mode=shell from the kernel command line; the run's QMP socket
+// is gone, so its option is dropped.
+func RerunArgv(argv []string) []string {
+	var out []string
+	for i := 0; i < len(argv); i++ {
+		switch argv[i] {
+		case "-qmp":
+			i++
+			continue
+		case "-serial":
+			if i+1 < len(argv) && argv[i+1] == "stdio" {
+				out = append(out, "-serial", "mon:stdio")
+				i++
+				continue
+			}
+		case "-append":
+			if i+1 < len(argv) {
+				out = append(out, "-append", argv[i+1]+" "+plan.ParamMode+"="+string(plan.Shell))
+				i++
+				continue
+			}
+		}
+		out = append(out, argv[i])
 	}
-	return s
+	return out
 }
 
 // judge turns the VM verdict and the console's KTAP into the run's outcome

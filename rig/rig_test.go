@@ -94,3 +94,13 @@ func TestJudgeRunMode(t *testing.T) {
 		t.Errorf("missing exit marker: outcome %s error %q", res.Run.Outcome, res.Run.Error)
 	}
 }
+
+func TestRerunArgv(t *testing.T) {
+	argv := []string{"qemu-system-s390x", "-machine", "s390-ccw-virtio", "-serial", "stdio", "-kernel", "k", "-initrd", "i",
+		"-qmp", "unix:/tmp/x/qmp.sock,server=on,wait=off", "-append", "panic=-1 console=ttysclp0"}
+	got := strings.Join(RerunArgv(argv), " ")
+	want := "qemu-system-s390x -machine s390-ccw-virtio -serial mon:stdio -kernel k -initrd i -append panic=-1 console=ttysclp0 selfptrace.mode=shell"
+	if got != want {
+		t.Errorf("RerunArgv:\n got %s\nwant %s", got, want)
+	}
+}
