@@ -119,7 +119,7 @@ func helperArmedCreation() int {
 	failed := false
 	for _, c := range calls {
 		sp.Reset()
-		ops := []sp.Op{sp.On(), c.op}
+		ops := []sp.Op{sp.On(), c.op, sp.Off()}
 		if err := runMasked(ops, 0); err != nil {
 			fmt.Println(err)
 			return 3

@@ -3,6 +3,7 @@ package selfptrace
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -35,6 +36,13 @@ const (
 	// (used to validate the handler with seccomp's SECCOMP_RET_TRAP on a
 	// kernel without self-ptrace).
 	FlagAnyCode = 1 << 4
+	// FlagReblock: if Plan.SelectorAddr is set, store 1
+	// (SYSCALL_DISPATCH_FILTER_BLOCK) there just before the handler returns,
+	// whatever it did: the handler of a Syscall User Dispatch benchmark
+	// performs the call with the selector on ALLOW (set at entry) and
+	// blocks again for the caller's next call. The sa_restorer must lie in
+	// the region that dispatch always allows.
+	FlagReblock = 1 << 5
 
 	// actForeign is the handler's internal marker for a foreign call.
 	actForeign = 1 << 20
@@ -70,6 +78,7 @@ const (
 	RecRefused   = 1 << 4 // would not perform (process creation, sigreturn family)
 	RecProbed    = 1 << 5 // ran the Plan.Probe (ProbeRet is its result)
 	RecOtherCode = 1 << 6 // si_code was not SYS_SELF_PTRACE: recorded only
+	RecNested    = 1 << 7 // self-ptrace SIGSYS for the handler's own call (the kernel did not disarm): recorded only
 )
 
 // MaxRecords is the size of the record array; further interceptions
@@ -191,10 +200,14 @@ func (r *Record) String() string {
 // dispositions are process-wide), so one plan per process is not a
 // limitation; tests use them one at a time (none of the tests is parallel).
 var (
-	hplan      Plan
-	hrecords   [MaxRecords]Record
-	hcount     uint64 // interceptions started; reserved atomically by the handler
-	zeroSigset uint64 // empty signal mask for the exec probe
+	hplan    Plan
+	hrecords [MaxRecords]Record
+	hcount   uint64 // interceptions started; reserved atomically by the handler
+	// hHandlerEnd is the end of sigsysHandler's code: a self-ptrace SIGSYS
+	// for a call made from [HandlerPC, hHandlerEnd) or from performSite is
+	// for the handler's own call (nesting guard, see RecNested).
+	hHandlerEnd uint64
+	zeroSigset  uint64 // empty signal mask for the exec probe
 
 	// usr1Op is the system call that usr1Handler performs (test of a
 	// syscall made by an unrelated signal handler while armed).
@@ -243,6 +256,17 @@ func Records() []Record {
 	return out
 }
 
+// LastRecord returns a copy of the record of the latest SIGSYS since Reset
+// (the last slot once more than MaxRecords were seen), without copying the
+// whole array as Records does.
+func LastRecord() (Record, bool) {
+	n := loadCount()
+	if n == 0 {
+		return Record{}, false
+	}
+	return hrecords[min(n, MaxRecords)-1], true
+}
+
 // CurrentPlan returns a copy of the plan (the handler and probe children may
 // write ProbeFlag and CloneTid).
 func CurrentPlan() Plan { return hplan }
@@ -283,7 +307,27 @@ var (
 	Usr1HandlerPC = usr1HandlerPC()
 	// ArmHandlerPC is a handler that calls PTRACE_SELF_ON and returns.
 	ArmHandlerPC = armHandlerPC()
+	// PerformSitePC is the system call instruction with which the handler
+	// performs a call: si_call_addr of a SIGSYS for such a call is
+	// PerformSitePC + SyscallInsnLen.
+	PerformSitePC = performSitePC()
 )
+
+func init() { hHandlerEnd = uint64(funcEnd(HandlerPC)) }
+
+// funcEnd returns the first address after the function that contains pc,
+// from the runtime's function table (which covers assembly functions).
+func funcEnd(pc uintptr) uintptr {
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return pc
+	}
+	end := pc
+	for g := f; g != nil && g.Entry() == f.Entry(); g = runtime.FuncForPC(end) {
+		end++
+	}
+	return end
+}
 
 // SyscallInsnLen is the length of "syscall" (0f 05) and of "svc 0" (0a 00).
 const SyscallInsnLen = 2

@@ -39,6 +39,13 @@ TEXT ·sysSite(SB),NOSPLIT|NOFRAME,$0-0
 	SYSCALL
 	RET
 
+// func performSite()
+// The system call instruction of the handler's "perform" action, so that
+// the handler can recognise a SIGSYS for its own call.
+TEXT ·performSite(SB),NOSPLIT|NOFRAME,$0-0
+	SYSCALL
+	RET
+
 // func runSeq(ops *Op, n uintptr)
 // R12 = current op, R13 = ops left: the kernel preserves them across a
 // system call and the signal handlers restore them.
@@ -58,6 +65,9 @@ next:
 	MOVQ	$const_OpSvcImm, BX
 	CMPQ	AX, BX
 	JEQ	svcimm
+	MOVQ	$const_OpLoop, BX
+	CMPQ	AX, BX
+	JEQ	loop
 	MOVQ	(Op_Args+0)(R12), DI
 	MOVQ	(Op_Args+8)(R12), SI
 	MOVQ	(Op_Args+16)(R12), DX
@@ -91,6 +101,22 @@ spinout:
 	JMP	advance
 svcimm:
 	MOVQ	$-38, Op_Ret(R12)	// -ENOSYS: s390x only
+	JMP	advance
+loop:
+	// BX counts down: the kernel preserves it across the system call and
+	// rt_sigreturn restores it after a SIGSYS handler.
+	MOVQ	(Op_Args+16)(R12), BX
+	XORQ	AX, AX
+	TESTQ	BX, BX
+	JZ	loopdone
+loopnext:
+	MOVQ	(Op_Args+0)(R12), AX
+	MOVQ	(Op_Args+8)(R12), DI
+	CALL	·sysSite(SB)
+	DECQ	BX
+	JNZ	loopnext
+loopdone:
+	MOVQ	AX, Op_Ret(R12)
 	JMP	advance
 store8:
 	MOVQ	(Op_Args+0)(R12), DI
@@ -212,6 +238,25 @@ nosel:
 	ORQ	$const_RecOtherCode, Record_Flags(R12)
 	JMP	result
 codeok:
+	// A self-ptrace SIGSYS for a call that the handler makes itself (from
+	// performSite or from its own code) means that the interception did
+	// not disarm the thread: record it only, or the handler would repeat
+	// its action (perform, probe) forever.
+	MOVQ	(Record_Info+16)(R12), CX
+	MOVQ	$·performSite(SB), AX
+	ADDQ	$2, AX
+	CMPQ	AX, CX
+	JEQ	nested
+	MOVQ	$·sigsysHandler(SB), AX
+	CMPQ	CX, AX
+	JB	notnested
+	CMPQ	CX, ·hHandlerEnd(SB)
+	JAE	notnested
+nested:
+	XORQ	BX, BX
+	ORQ	$const_RecNested, Record_Flags(R12)
+	JMP	result
+notnested:
 	TESTQ	$const_FlagMatchNr, BX
 	JZ	matched
 	MOVL	(Record_Info+24)(R12), AX
@@ -292,7 +337,7 @@ perform:
 	MOVQ	REC_P(4)(R12), R8
 	MOVQ	REC_P(5)(R12), R9
 	MOVQ	Record_Nr(R12), AX
-	SYSCALL
+	CALL	·performSite(SB)
 	MOVQ	AX, UC_RAX(R13)
 	ORQ	$const_RecPerformed, Record_Flags(R12)
 	JMP	result
@@ -332,6 +377,15 @@ rearm:
 	MOVQ	AX, Record_RearmRet(R12)
 	ORQ	$const_RecRearmed, Record_Flags(R12)
 out:
+	// Syscall User Dispatch benchmark: block again for the caller.
+	MOVQ	·hplan+Plan_Flags(SB), AX
+	TESTQ	$const_FlagReblock, AX
+	JZ	reblocked
+	MOVQ	·hplan+Plan_SelectorAddr(SB), AX
+	TESTQ	AX, AX
+	JZ	reblocked
+	MOVB	$1, (AX)
+reblocked:
 	RET
 
 probe:
@@ -368,13 +422,18 @@ pclone:
 	XORQ	DX, DX
 	LEAQ	·hplan+Plan_CloneTid(SB), R10
 	XORQ	R8, R8
+	MOVQ	·hcount(SB), R9
 	SYSCALL
 	TESTQ	AX, AX
 	JZ	clonechild
 	JL	probedone
+	// Had the kernel intercepted this clone (the thread still armed), AX
+	// would be the rolled-back number, not a tid: no child to wait for.
+	CMPQ	R9, ·hcount(SB)
+	JNE	probedone
 	// Wait (bounded) for the child thread's verdict.
 	MOVQ	AX, Record_ProbeRet(R12)
-	MOVQ	$10000000, R8
+	MOVQ	$1000000, R8
 cwait:
 	MOVQ	·hplan+Plan_ProbeFlag(SB), AX
 	TESTQ	AX, AX
@@ -517,5 +576,10 @@ TEXT ·armHandlerPC(SB),NOSPLIT,$0-8
 
 TEXT ·sysSitePC(SB),NOSPLIT,$0-8
 	MOVQ	$·sysSite(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·performSitePC(SB),NOSPLIT,$0-8
+	MOVQ	$·performSite(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET

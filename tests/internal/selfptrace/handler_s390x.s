@@ -42,6 +42,13 @@ TEXT ·sysSite(SB),NOSPLIT|NOFRAME,$0-0
 	SYSCALL
 	RET
 
+// func performSite()
+// The system call instruction of the handler's "perform" action, so that
+// the handler can recognise a SIGSYS for its own call.
+TEXT ·performSite(SB),NOSPLIT|NOFRAME,$0-0
+	SYSCALL
+	RET
+
 // sysSiteImm: "svc 20" (getpid, number in the instruction), then a 2-byte
 // nopr so that the next instruction is the return.
 TEXT ·sysSiteImm(SB),NOSPLIT|NOFRAME,$0-0
@@ -62,6 +69,8 @@ next:
 	CMPBEQ	R1, R2, spin
 	MOVD	$const_OpStore8, R2
 	CMPBEQ	R1, R2, store8
+	MOVD	$const_OpLoop, R2
+	CMPBEQ	R1, R2, loop
 	MOVD	(Op_Args+0)(R8), R2
 	MOVD	(Op_Args+8)(R8), R3
 	MOVD	(Op_Args+16)(R8), R4
@@ -81,6 +90,22 @@ svcimm:
 	XOR	R0, R0
 	MOVD	$0xffff, R1	// must be ignored: the number is in the instruction
 	BL	·sysSiteImm(SB)
+	MOVD	R2, Op_Ret(R8)
+	BR	advance
+loop:
+	// R12 counts down: the kernel preserves it across the system call and
+	// rt_sigreturn restores it after a SIGSYS handler.
+	MOVD	(Op_Args+16)(R8), R12
+	MOVD	$0, R2
+	CMPBEQ	R12, $0, loopdone
+loopnext:
+	MOVD	(Op_Args+0)(R8), R1
+	MOVD	(Op_Args+8)(R8), R2
+	XOR	R0, R0
+	BL	·sysSite(SB)
+	SUB	$1, R12
+	CMPBNE	R12, $0, loopnext
+loopdone:
 	MOVD	R2, Op_Ret(R8)
 	BR	advance
 spin:
@@ -229,6 +254,23 @@ nosel:
 	RECFLAG(const_RecOtherCode)
 	BR	result
 codeok:
+	// A self-ptrace SIGSYS for a call that the handler makes itself (from
+	// performSite or from its own code) means that the interception did
+	// not disarm the thread: record it only, or the handler would repeat
+	// its action (perform, probe) forever.
+	MOVD	(Record_Info+16)(R12), R6
+	MOVD	$·performSite(SB), R5
+	ADD	$2, R5
+	CMPBEQ	R5, R6, nested
+	MOVD	$·sigsysHandler(SB), R5
+	CMPUBLT	R6, R5, notnested
+	MOVD	·hHandlerEnd(SB), R5
+	CMPUBGE	R6, R5, notnested
+nested:
+	MOVD	$0, R8
+	RECFLAG(const_RecNested)
+	BR	result
+notnested:
 	MOVD	R8, R5
 	AND	$const_FlagMatchNr, R5
 	CMPBEQ	R5, $0, matched
@@ -324,7 +366,9 @@ perform:
 	MOVD	REC_P(3)(R12), R5
 	MOVD	REC_P(4)(R12), R6
 	MOVD	REC_P(5)(R12), R7
-	SYSCALL
+	MOVD	R14, g	// BL overwrites the return address; g (R13) is unused here
+	BL	·performSite(SB)
+	MOVD	g, R14
 	MOVD	R2, UC_GPR(2)(R9)
 	RECFLAG(const_RecPerformed)
 	BR	result
@@ -365,6 +409,15 @@ rearm:
 	MOVD	R2, Record_RearmRet(R12)
 	RECFLAG(const_RecRearmed)
 out:
+	// Syscall User Dispatch benchmark: block again for the caller.
+	MOVD	·hplan+Plan_Flags(SB), R5
+	AND	$const_FlagReblock, R5
+	CMPBEQ	R5, $0, reblocked
+	MOVD	·hplan+Plan_SelectorAddr(SB), R5
+	CMPBEQ	R5, $0, reblocked
+	MOVD	$1, R6
+	MOVB	R6, 0(R5)
+reblocked:
 	RET
 
 probe:
@@ -403,12 +456,18 @@ pclone:
 	MOVD	$0, R4
 	MOVD	$·hplan+Plan_CloneTid(SB), R5
 	MOVD	$0, R6
+	MOVD	·hcount(SB), g		// g (R13) is unused here
 	SYSCALL
 	CMPBEQ	R2, $0, clonechild
 	CMPBLT	R2, $0, probedone
+	// Had the kernel intercepted this clone (the thread still armed), r2
+	// would be the rolled-back first argument, not a tid: no child to
+	// wait for.
+	MOVD	·hcount(SB), R5
+	CMPBNE	R5, g, probedone
 	// Wait (bounded) for the child thread's verdict.
 	MOVD	R2, Record_ProbeRet(R12)
-	MOVD	$10000000, R7
+	MOVD	$1000000, R7
 cwait:
 	MOVD	·hplan+Plan_ProbeFlag(SB), R5
 	CMPBNE	R5, $0, cwaited
@@ -553,5 +612,10 @@ TEXT ·sysSitePC(SB),NOSPLIT,$0-8
 
 TEXT ·sysSiteImmPC(SB),NOSPLIT,$0-8
 	MOVD	$·sysSiteImm(SB), R1
+	MOVD	R1, ret+0(FP)
+	RET
+
+TEXT ·performSitePC(SB),NOSPLIT,$0-8
+	MOVD	$·performSite(SB), R1
 	MOVD	R1, ret+0(FP)
 	RET

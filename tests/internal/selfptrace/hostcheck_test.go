@@ -210,3 +210,10 @@ func TestHostUsr1AndSpin(t *testing.T) {
 		t.Errorf("usr1 count %d ret %d, tgkill %#x, armed %d spin %d", n, r, ops[0].Ret, armed, ops[1].Ret)
 	}
 }
+
+func TestHostHandlerExtent(t *testing.T) {
+	if hHandlerEnd <= uint64(HandlerPC) || hHandlerEnd > uint64(HandlerPC)+8192 {
+		t.Fatalf("handler [%#x, %#x): implausible extent", HandlerPC, hHandlerEnd)
+	}
+	t.Logf("handler [%#x, %#x)", HandlerPC, hHandlerEnd)
+}

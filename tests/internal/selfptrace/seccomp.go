@@ -39,6 +39,20 @@ func argLo0Offset() uint32 {
 // runtime.LockOSThread and exit without unlocking, so that the Go runtime
 // ends the thread.
 func InstallSeccompFilter(rules []SeccompRule) error {
+	_, err := installSeccomp(rules, 0)
+	return err
+}
+
+// InstallSeccompListener is InstallSeccompFilter with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER: it returns the user-notification file
+// descriptor through which a supervisor answers the calls for which a rule
+// returns SECCOMP_RET_USER_NOTIF. The same thread rules apply.
+func InstallSeccompListener(rules []SeccompRule) (fd int, err error) {
+	r, err := installSeccomp(rules, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+	return int(r), err
+}
+
+func installSeccomp(rules []SeccompRule, flags uintptr) (uintptr, error) {
 	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
 	jump := func(code uint16, k uint32, jt, jf uint8) unix.SockFilter {
 		return unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k}
@@ -68,12 +82,13 @@ func InstallSeccompFilter(rules []SeccompRule) error {
 	prog = append(prog, stmt(ret, unix.SECCOMP_RET_ALLOW))
 
 	if _, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
-		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %s", ErrnoName(e))
+		return 0, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %s", ErrnoName(e))
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0,
-		uintptr(unsafe.Pointer(&fprog))); e != 0 {
-		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %s", ErrnoName(e))
+	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags,
+		uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		return 0, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, %#x): %s", flags, ErrnoName(e))
 	}
-	return nil
+	return r, nil
 }

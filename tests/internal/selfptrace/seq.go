@@ -29,6 +29,12 @@ const (
 	// instruction) with r1 = 0xffff and r2..r7 = Args; si_call_addr is
 	// SvcImmSitePC + 2.
 	OpSvcImm = 0x5350_0000_0000_0003
+	// OpLoop performs system call Args[0] with first argument Args[1] (the
+	// other argument registers are left as they are), Args[2] times in a
+	// row from SysSitePC, without any other instruction that could make a
+	// system call in between; Ret is the result of the last one (0 if
+	// Args[2] is 0). For benchmarks.
+	OpLoop = 0x5350_0000_0000_0004
 )
 
 // Errno returns the errno encoded in a raw result (-4095..-1), or 0.
@@ -60,6 +66,11 @@ func Spin(armed, release *uint32, max uint64) Op {
 		uint64(uintptr(unsafe.Pointer(release))),
 		max,
 	}}
+}
+
+// Loop is an OpLoop: n calls of nr with first argument arg0.
+func Loop(nr, arg0, n uint64) Op {
+	return Op{Nr: OpLoop, Args: [6]uint64{nr, arg0, n}}
 }
 
 // Store8 is an OpStore8 of v at p.

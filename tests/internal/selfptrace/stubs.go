@@ -14,6 +14,7 @@ func sigreturnTramp()
 func usr1Handler()
 func armHandler()
 func sysSite()
+func performSite()
 
 // Their addresses.
 func handlerPC() uintptr
@@ -21,3 +22,4 @@ func restorerPC() uintptr
 func usr1HandlerPC() uintptr
 func armHandlerPC() uintptr
 func sysSitePC() uintptr
+func performSitePC() uintptr
