@@ -2,59 +2,22 @@ package initramfs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
 // lockFile takes an exclusive flock on path, creating it, and returns the
 // function that releases it. It waits for other holders until ctx ends.
 func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	l, err := fsutil.Acquire(ctx, path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock file: %w", err)
+		return nil, err
 	}
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for the lock on %s: %w", path, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// hashFile returns the hex sha256 of the file at path.
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return func() { _ = l.Unlock() }, nil
 }
 
 // sumPath is where the checksum of a cache entry is kept, in the format of
@@ -69,7 +32,7 @@ func verifyEntry(path string) error {
 		return err
 	}
 	want, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-	got, err := hashFile(path)
+	got, err := fsutil.HashFile(path)
 	if err != nil {
 		return err
 	}
@@ -111,7 +74,7 @@ func writeAtomic(path string, perm os.FileMode, write func(*os.File) error) (err
 // checksum file. A crash between the two leaves an entry without checksum,
 // which verifyEntry rejects.
 func commitEntry(tmp, path string) error {
-	sum, err := hashFile(tmp)
+	sum, err := fsutil.HashFile(tmp)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
 // DefaultSource is Debian's linux-source-6.12 tarball.
@@ -48,7 +50,7 @@ func resolveSource(ctx context.Context, path string) (source, error) {
 		return source{}, fmt.Errorf("kernel source %s: %w (install Debian's linux-source-6.12 or pass --kernel-src)", path, err)
 	}
 	if !st.IsDir() {
-		sum, err := hashFileNamed(abs)
+		sum, err := fsutil.HashFile(abs)
 		if err != nil {
 			return source{}, fmt.Errorf("hashing kernel tarball %s: %w", path, err)
 		}
@@ -69,19 +71,6 @@ func resolveSource(ctx context.Context, path string) (source, error) {
 		return source{}, fmt.Errorf("scanning kernel tree %s: %w", path, err)
 	}
 	return source{path: abs, kind: sourceDir, id: id}, nil
-}
-
-func hashFileNamed(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := bufio.NewReaderSize(f, 1<<20).WriteTo(h); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func gitIdentity(ctx context.Context, dir string) (string, error) {
