@@ -223,7 +223,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 }
 
 func kernelArgs(o Options) []string {
-	args := []string{"printk.time=1"}
+	args := append([]string{"printk.time=1"}, o.Kernel.Arch.KernelArgs...)
 	if o.Mode != plan.Suite {
 		args = append(args, "quiet")
 	}

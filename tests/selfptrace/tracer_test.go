@@ -171,8 +171,9 @@ func testTracer(t *testing.T, attach bool) {
 
 	events, traceErr := traceThread(t, cmd.Process.Pid, tid, attach, stdin)
 	stdin.Close()
-	werr := cmd.Wait()
+	// Read all the output before Wait, which closes the pipe.
 	out := first + <-rest
+	werr := cmd.Wait()
 	if traceErr != nil {
 		t.Fatalf("tracing thread %d: %v\nevents: %v\ntracee output:\n%s%s", tid, traceErr, events, out, stderr.String())
 	}

@@ -56,6 +56,10 @@ func vdsoRange(t *testing.T) (lo, hi uint64) {
 	return lo, hi
 }
 
+// vdsoClocksource lists the clocksources whose reads the vDSO serves
+// without entering the kernel.
+var vdsoClocksource = map[string]bool{"tsc": true, "tod": true}
+
 // TestVDSOTime reads the clock through the vDSO (time.Now) many times while
 // armed, then makes a marker call. A vDSO read that does not enter the
 // kernel cannot be intercepted; one that falls back to the real
@@ -106,15 +110,21 @@ func TestVDSOTime(t *testing.T) {
 	if matched != 1 {
 		t.Errorf("marker getpid intercepted %d times, want 1", matched)
 	}
+	// Calls from outside the vDSO are the Go runtime's own (a futex wake,
+	// say): they were system calls, rightly intercepted and passed through,
+	// and say nothing about the vDSO.
 	if foreign != 0 {
-		t.Errorf("%d system calls other than the vDSO's clock_gettime fallback were intercepted during time.Now()", foreign)
+		t.Logf("%d Go runtime system calls intercepted and passed through during time.Now()", foreign)
 	}
-	switch fallback {
-	case 0:
-		t.Logf("%d vDSO clock reads, none entered the kernel (clocksource %q)", reads, strings.TrimSpace(string(clocksource)))
+	cs := strings.TrimSpace(string(clocksource))
+	switch {
+	case fallback == 0:
+		t.Logf("%d vDSO clock reads, none entered the kernel (clocksource %q)", reads, cs)
+	case vdsoClocksource[cs]:
+		t.Errorf("clocksource %q serves clock_gettime in the vDSO, yet %d clock reads were intercepted as system calls", cs, fallback)
 	default:
 		t.Logf("clocksource %q has no vDSO fast path: %d vDSO fallback clock_gettime calls, each intercepted from inside the vDSO [%#x, %#x)",
-			strings.TrimSpace(string(clocksource)), fallback, lo, hi)
+			cs, fallback, lo, hi)
 	}
 	if !stamps[reads-1].After(stamps[0]) && !stamps[reads-1].Equal(stamps[0]) {
 		t.Errorf("clock went backwards: %v", fmt.Sprint(stamps[0], stamps[reads-1]))
