@@ -86,13 +86,8 @@ func helperForced(mode string) int {
 // wrongly executed fork would duplicate whatever runs it.
 func helperArmedCreation() int {
 	runtime.LockOSThread()
-	if err := sp.Probe(); err != nil {
-		fmt.Println(err)
-		return 3
-	}
-	if _, err := sp.InstallHandler(); err != nil {
-		fmt.Println(err)
-		return 3
+	if code := helperInstall(); code != 0 {
+		return code
 	}
 	pid := unix.Getpid()
 	path := cstr("/proc/self/exe")
@@ -162,13 +157,8 @@ func helperArmedCreation() int {
 // disarmed.
 func helperExecProbe() int {
 	runtime.LockOSThread()
-	if err := sp.Probe(); err != nil {
-		fmt.Println(err)
-		return 3
-	}
-	if _, err := sp.InstallHandler(); err != nil {
-		fmt.Println(err)
-		return 3
+	if code := helperInstall(); code != 0 {
+		return code
 	}
 	sp.Reset()
 	path := cstr("/proc/self/exe")
@@ -224,4 +214,19 @@ func withoutHelperEnv() []string {
 		}
 	}
 	return env
+}
+
+// helperInstall is the prologue of a helper process: check that the kernel
+// has the feature and install the SIGSYS handler. It prints why and returns
+// exit status 3 when either fails, 0 otherwise.
+func helperInstall() int {
+	if err := sp.Probe(); err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	if _, err := sp.InstallHandler(); err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	return 0
 }

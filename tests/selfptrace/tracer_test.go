@@ -33,13 +33,8 @@ const (
 // getpid(Y); then the thread makes getppid(Z). It prints the thread's id
 // when armed, and its results at the end.
 func helperTracee() int {
-	if err := sp.Probe(); err != nil {
-		fmt.Println(err)
-		return 3
-	}
-	if _, err := sp.InstallHandler(); err != nil {
-		fmt.Println(err)
-		return 3
+	if code := helperInstall(); code != 0 {
+		return code
 	}
 	sp.Reset()
 	enoughProcs()
