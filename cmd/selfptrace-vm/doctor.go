@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // hostTools lists every host program the rig uses, with its Debian package.
@@ -52,11 +54,13 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "MISSING  %-26s apt-get install linux-source-6.12 (or pass --kernel-src)\n", "kernel source")
 		missing = append(missing, "linux-source-6.12")
 	}
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		fmt.Fprintf(e.stdout, "ok       %-26s KVM usable for same-arch guests\n", "/dev/kvm")
-	} else {
-		fmt.Fprintf(e.stdout, "note     %-26s not usable (%v): every boot uses TCG emulation\n", "/dev/kvm", err)
+	for _, a := range arch.All() {
+		choice, err := vm.ChooseAccel(a, vm.AccelAuto, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
+		if err != nil {
+			fmt.Fprintf(e.stdout, "note     %-26s %v\n", a.Name+" accelerator", err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "ok       %-26s %s\n", a.Name+" accelerator", choice)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
