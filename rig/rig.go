@@ -280,6 +280,10 @@ func judge(res *Result, vr vm.Result, logPath string, mode plan.Mode) {
 		return
 	}
 	var problems []string
+	if vr.Outcome == vm.OutcomeFail {
+		// The guest completed, but the kernel logged a warning.
+		problems = append(problems, vr.Reason)
+	}
 	switch {
 	case perr != nil:
 		problems = append(problems, "reading console log: "+perr.Error())

@@ -104,3 +104,13 @@ func TestRerunArgv(t *testing.T) {
 		t.Errorf("RerunArgv:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestJudgeKernelWarningFails(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "console.log")
+	os.WriteFile(p, []byte(goodLog), 0o644)
+	res := &Result{ExitStatus: -1}
+	judge(res, vm.Result{Verdict: vm.Verdict{Outcome: vm.OutcomeFail, Reason: "kernel warning: WARNING: CPU: 0 PID: 1 at kernel/x.c:1", Excerpt: []string{"WARNING: CPU: 0"}}}, p, plan.Suite)
+	if res.Run.Outcome != report.OutcomeFail || !strings.Contains(res.Run.Error, "WARNING") || res.Run.Excerpt == "" {
+		t.Errorf("a kernel warning with passing tests: outcome %s error %q excerpt %q", res.Run.Outcome, res.Run.Error, res.Run.Excerpt)
+	}
+}
