@@ -7,3 +7,7 @@ var aliasesOfWrite = []uint64{0x1_0000_0001, 0x8000_0000_0000_0001, 0xffff_ffff_
 // cloneArgs returns the arguments of clone(2) for flags and no new stack:
 // x86_64 takes (flags, newsp, parent_tid, child_tid, tls).
 func cloneArgs(flags uint64) []uint64 { return []uint64{flags, 0, 0, 0, 0} }
+
+// nrUserOffset is the offset of orig_rax in struct user: writing it at a
+// syscall-entry stop changes the call the kernel runs.
+const nrUserOffset = 15 * 8

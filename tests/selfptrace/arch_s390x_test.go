@@ -7,3 +7,8 @@ var aliasesOfWrite = []uint64{0x1_0004, 0xffff_ffff_fffe_0004, 0x1_0000_0004}
 // cloneArgs returns the arguments of clone(2) for flags and no new stack:
 // s390x takes (newsp, flags, parent_tid, child_tid, tls).
 func cloneArgs(flags uint64) []uint64 { return []uint64{0, flags, 0, 0, 0} }
+
+// nrUserOffset is the offset of gprs[2] in struct user (after the 16-byte
+// PSW): at a syscall-entry stop gpr2 holds the number, and writing it
+// changes the call the kernel runs.
+const nrUserOffset = 16 + 2*8

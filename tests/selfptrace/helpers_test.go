@@ -32,6 +32,10 @@ func runHelper(mode string) int {
 		return 5
 	case "tracee":
 		return helperTracee()
+	case "fork-tracee":
+		return helperForkTracee()
+	case "exec-tracee":
+		return helperExecTracee()
 	}
 	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 	return 3

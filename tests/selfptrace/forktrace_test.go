@@ -1,0 +1,394 @@
+package selfptrace_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
+)
+
+// forkMagic marks the exempt ptrace call that the tracer turns into fork.
+const forkMagic = 0x7ace0004
+
+// helperForkTracee arms a thread, waits for the tracer, then makes
+// ptrace(forkMagic): exempt, so it is not intercepted and the tracer sees
+// its entry stop and turns it into fork. The fork so runs while the thread
+// is armed: the only way to create a task from an armed thread. Then
+// getppid(Z) ends the trace (intercepted and performed in the parent).
+func helperForkTracee() int {
+	if code := helperInstall(); code != 0 {
+		return code
+	}
+	sp.Reset()
+	enoughProcs()
+	debug.SetGCPercent(-1)
+	sp.SetPlan(sp.Plan{Flags: sp.FlagPerform})
+	var armed, release uint32
+	res, tidCh := armedThreadOps(&armed, &release, []sp.Op{
+		sp.Syscall(unix.SYS_PTRACE, forkMagic),
+		sp.Syscall(unix.SYS_GETPPID, traceeMagicZ),
+	})
+	tid := <-tidCh
+	for atomic.LoadUint32(&armed) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("tid=%d armed\n", tid)
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	atomic.StoreUint32(&release, 1)
+	ops := <-res
+	if int64(ops[2].Ret) <= 0 {
+		fmt.Printf("tracee: FAIL: the rewritten call returned %#x, want a child pid\n", ops[2].Ret)
+		return 1
+	}
+	fmt.Println("tracee: ok")
+	return 0
+}
+
+// TestForkWhileArmedStartsDisarmed makes an armed thread fork, with a
+// tracer that rewrites an exempt call into fork at its syscall-entry stop
+// (the thread's own fork would be intercepted). The child's first system
+// call must run normally: a syscall-entry stop, not a SIGSYS.
+// Contract: "fork, vfork and clone (threads too) start disarmed".
+func TestForkWhileArmedStartsDisarmed(t *testing.T) {
+	sp.Require(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := helperCmd("fork-tracee")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the tracee: %v", err)
+	}
+	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer killer.Stop()
+	outR := bufio.NewReader(stdout)
+	first, err := outR.ReadString('\n')
+	var tid int
+	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
+	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
+	child, childErr := traceFork(tid, stdin)
+	stdin.Close()
+	out := first + <-rest
+	werr := cmd.Wait()
+	if childErr != nil {
+		t.Fatalf("tracing: %v\ntracee output:\n%s%s", childErr, out, stderr.String())
+	}
+	if werr != nil || !strings.Contains(out, "tracee: ok") {
+		t.Errorf("tracee: %v; output:\n%s%s", werr, out, stderr.String())
+	}
+	if child != "" {
+		t.Error(child)
+	}
+}
+
+// traceFork seizes the armed thread, turns its ptrace(forkMagic) into fork
+// and examines the child's first system call. It returns a description of
+// what was wrong with the child, empty if it started disarmed.
+func traceFork(tid int, stdin io.Writer) (string, error) {
+	var ws unix.WaitStatus
+	wait := func(pid int) error {
+		if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+			return fmt.Errorf("wait4 %d: %w", pid, err)
+		}
+		if !ws.Stopped() {
+			return fmt.Errorf("task %d not stopped: %v", pid, ws)
+		}
+		return nil
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD|unix.PTRACE_O_TRACEFORK); e != 0 {
+		return "", fmt.Errorf("PTRACE_SEIZE: %s", sp.ErrnoName(e))
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
+		return "", fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
+	}
+	if err := wait(tid); err != nil {
+		return "", err
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return "", err
+	}
+	verdict := "the fork never happened"
+	inject := 0
+	for n := 0; n < 10000; n++ {
+		if _, e := sp.Ptrace(unix.PTRACE_SYSCALL, uintptr(tid), 0, uintptr(inject)); e != 0 {
+			return "", fmt.Errorf("PTRACE_SYSCALL: %s", sp.ErrnoName(e))
+		}
+		if err := wait(tid); err != nil {
+			return "", err
+		}
+		inject = 0
+		sig := ws.StopSignal()
+		switch {
+		case sig == unix.SIGTRAP|0x80:
+			nr, arg0, entry, err := syscallEntry(tid)
+			if err != nil {
+				return "", err
+			}
+			if !entry {
+				continue
+			}
+			if nr == unix.SYS_PTRACE && arg0 == forkMagic {
+				if err := rewriteToFork(tid); err != nil {
+					return "", err
+				}
+			}
+			if nr == unix.SYS_GETPPID && arg0 == traceeMagicZ {
+				if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
+					return "", fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
+				}
+				return verdict, nil
+			}
+		case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_FORK:
+			msg, err := unix.PtraceGetEventMsg(tid)
+			if err != nil {
+				return "", fmt.Errorf("PTRACE_GETEVENTMSG: %w", err)
+			}
+			if verdict, err = examineChild(int(msg)); err != nil {
+				return "", err
+			}
+		case sig == unix.SIGTRAP:
+			// a ptrace event stop of no interest
+		default:
+			inject = int(sig) // SIGSYS of the parent's own interception, and the like
+		}
+	}
+	return "", fmt.Errorf("no end of trace")
+}
+
+// examineChild lets the new child make its first system call: a syscall
+// entry stop means it started disarmed; a self-ptrace SIGSYS means it
+// inherited the armed state.
+func examineChild(child int) (string, error) {
+	defer func() {
+		unix.Kill(child, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(child, &ws, unix.WALL, nil)
+	}()
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(child, &ws, unix.WALL, nil); err != nil {
+		return "", fmt.Errorf("waiting for the child's first stop: %w", err)
+	}
+	for n := 0; n < 100; n++ {
+		if _, e := sp.Ptrace(unix.PTRACE_SYSCALL, uintptr(child), 0, 0); e != 0 {
+			return "", fmt.Errorf("PTRACE_SYSCALL on the child: %s", sp.ErrnoName(e))
+		}
+		if _, err := unix.Wait4(child, &ws, unix.WALL, nil); err != nil {
+			return "", fmt.Errorf("waiting for the child: %w", err)
+		}
+		if !ws.Stopped() {
+			return fmt.Sprintf("the child ended before its first system call: %v", ws), nil
+		}
+		switch sig := ws.StopSignal(); {
+		case sig == unix.SIGTRAP|0x80:
+			nr, arg0, entry, err := syscallEntry(child)
+			if err != nil {
+				return "", err
+			}
+			if entry && nr == unix.SYS_GETPPID && arg0 == traceeMagicZ {
+				return "", nil // executed normally: the child is disarmed
+			}
+			if entry {
+				return fmt.Sprintf("the child's first system call is %d (arg0 %#x), want getppid(%#x)", nr, arg0, traceeMagicZ), nil
+			}
+		case sig == unix.SIGSYS:
+			var info sp.Siginfo
+			if _, e := sp.Ptrace(unix.PTRACE_GETSIGINFO, uintptr(child), 0, uintptr(unsafe.Pointer(&info))); e != 0 {
+				return "", fmt.Errorf("PTRACE_GETSIGINFO: %s", sp.ErrnoName(e))
+			}
+			return fmt.Sprintf("the child of an armed thread started armed: its first system call became SIGSYS si_code %d si_syscall %d",
+				info.Code(), info.Syscall()), nil
+		}
+	}
+	return "", fmt.Errorf("the child never made a system call")
+}
+
+// syscallEntry reads the stopped thread's syscall info.
+func syscallEntry(tid int) (nr, arg0 uint64, entry bool, err error) {
+	var info [88]byte
+	if _, e := sp.Ptrace(unix.PTRACE_GET_SYSCALL_INFO, uintptr(tid), uintptr(len(info)), uintptr(unsafe.Pointer(&info[0]))); e != 0 {
+		return 0, 0, false, fmt.Errorf("PTRACE_GET_SYSCALL_INFO: %s", sp.ErrnoName(e))
+	}
+	if info[0] != unix.PTRACE_SYSCALL_INFO_ENTRY {
+		return 0, 0, false, nil
+	}
+	return binary.NativeEndian.Uint64(info[24:]), binary.NativeEndian.Uint64(info[32:]), true, nil
+}
+
+// rewriteToFork turns the system call at the thread's entry stop into fork.
+func rewriteToFork(tid int) error {
+	if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, unix.SYS_FORK); e != 0 {
+		return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
+	}
+	return nil
+}
+
+// execMagic marks, in its fourth argument, the exempt ptrace call that the
+// tracer turns into execve.
+const execMagic = 0x7ace0005
+
+// helperExecTracee arms a thread, waits for the tracer, then makes
+// ptrace(path, argv, envp, execMagic): exempt, so the tracer sees its entry
+// stop and turns it into execve, which so runs while the thread is armed.
+// The new program is this binary in helper mode check-disarmed.
+func helperExecTracee() int {
+	if code := helperInstall(); code != 0 {
+		return code
+	}
+	sp.Reset()
+	enoughProcs()
+	debug.SetGCPercent(-1)
+	path := cstr("/proc/self/exe")
+	argv, keepArgv := cstrv([]string{"/proc/self/exe", "-test.run=^$"})
+	envp, keepEnvp := cstrv(append(withoutHelperEnv(), helperEnv+"=check-disarmed"))
+	var armed, release uint32
+	res, tidCh := armedThreadOps(&armed, &release, []sp.Op{
+		sp.Syscall(unix.SYS_PTRACE, bufPtr(path), ptr(&argv[0]), ptr(&envp[0]), execMagic),
+	})
+	tid := <-tidCh
+	for atomic.LoadUint32(&armed) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("tid=%d armed\n", tid)
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	atomic.StoreUint32(&release, 1)
+	ops := <-res
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(keepArgv)
+	runtime.KeepAlive(keepEnvp)
+	fmt.Printf("tracee: FAIL: the rewritten call returned %#x instead of executing a new program\n", ops[2].Ret)
+	return 1
+}
+
+// TestExecWhileArmedStartsDisarmed makes an armed thread execve, with a
+// tracer that rewrites an exempt call into execve at its syscall-entry
+// stop (the thread's own execve would be intercepted). The new program
+// must start disarmed: it checks that its calls run normally (an armed one
+// would die by SIGSYS at its first system call: the handler is gone).
+// Contract: "execve starts disarmed (... the rule holds for every path)".
+func TestExecWhileArmedStartsDisarmed(t *testing.T) {
+	sp.Require(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := helperCmd("exec-tracee")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the tracee: %v", err)
+	}
+	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer killer.Stop()
+	outR := bufio.NewReader(stdout)
+	first, err := outR.ReadString('\n')
+	var tid int
+	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
+	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
+	traceErr := traceExec(tid, stdin)
+	stdin.Close()
+	out := first + <-rest
+	werr := cmd.Wait()
+	if traceErr != nil {
+		t.Fatalf("tracing: %v\ntracee output:\n%s%s", traceErr, out, stderr.String())
+	}
+	if werr != nil || !strings.Contains(out, "check-disarmed: ok") {
+		t.Errorf("the program executed by an armed thread did not start disarmed: %s\noutput:\n%s%s",
+			describeStatus(cmd.ProcessState.Sys().(syscall.WaitStatus)), out, stderr.String())
+	}
+}
+
+// traceExec seizes the armed thread, turns its ptrace(..., execMagic) into
+// execve at the entry stop and detaches, letting the execve run.
+func traceExec(tid int, stdin io.Writer) error {
+	var ws unix.WaitStatus
+	wait := func() error {
+		if _, err := unix.Wait4(tid, &ws, unix.WALL, nil); err != nil {
+			return fmt.Errorf("wait4: %w", err)
+		}
+		if !ws.Stopped() {
+			return fmt.Errorf("thread not stopped: %v", ws)
+		}
+		return nil
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD); e != 0 {
+		return fmt.Errorf("PTRACE_SEIZE: %s", sp.ErrnoName(e))
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
+		return fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
+	}
+	if err := wait(); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return err
+	}
+	inject := 0
+	for n := 0; n < 10000; n++ {
+		if _, e := sp.Ptrace(unix.PTRACE_SYSCALL, uintptr(tid), 0, uintptr(inject)); e != 0 {
+			return fmt.Errorf("PTRACE_SYSCALL: %s", sp.ErrnoName(e))
+		}
+		if err := wait(); err != nil {
+			return err
+		}
+		inject = 0
+		switch sig := ws.StopSignal(); {
+		case sig == unix.SIGTRAP|0x80:
+			var info [88]byte
+			if _, e := sp.Ptrace(unix.PTRACE_GET_SYSCALL_INFO, uintptr(tid), uintptr(len(info)), uintptr(unsafe.Pointer(&info[0]))); e != 0 {
+				return fmt.Errorf("PTRACE_GET_SYSCALL_INFO: %s", sp.ErrnoName(e))
+			}
+			// entry.nr@24, entry.args[3]@56
+			if info[0] == unix.PTRACE_SYSCALL_INFO_ENTRY && binary.NativeEndian.Uint64(info[24:]) == unix.SYS_PTRACE &&
+				binary.NativeEndian.Uint64(info[56:]) == execMagic {
+				if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, unix.SYS_EXECVE); e != 0 {
+					return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
+				}
+				if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
+					return fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
+				}
+				return nil
+			}
+		case sig == unix.SIGTRAP:
+		default:
+			inject = int(sig)
+		}
+	}
+	return fmt.Errorf("the marked ptrace call never came")
+}
