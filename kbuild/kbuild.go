@@ -528,6 +528,7 @@ func (p *plan) makeCmd(ctx context.Context, objDir string, args ...string) *exec
 		"KBUILD_BUILD_USER=selfptrace-vm",
 		"KBUILD_BUILD_HOST=selfptrace-vm",
 		"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 2026",
+		"KBUILD_BUILD_VERSION=1",
 		"LC_ALL=C",
 	)
 	// make and its compilers form a process group that dies with us: on
