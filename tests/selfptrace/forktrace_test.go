@@ -66,41 +66,14 @@ func TestForkWhileArmedStartsDisarmed(t *testing.T) {
 	sp.Require(t)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cmd := helperCmd("fork-tracee")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the tracee: %v", err)
-	}
-	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer killer.Stop()
-	outR := bufio.NewReader(stdout)
-	first, err := outR.ReadString('\n')
-	var tid int
-	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
-	}
-	rest := make(chan string, 1)
-	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
-	child, childErr := traceFork(tid, stdin)
-	stdin.Close()
-	out := first + <-rest
-	werr := cmd.Wait()
+	tr := startTracee(t, "fork-tracee")
+	child, childErr := traceFork(tr.tid, tr.stdin)
+	out, werr := tr.finish()
 	if childErr != nil {
-		t.Fatalf("tracing: %v\ntracee output:\n%s%s", childErr, out, stderr.String())
+		t.Fatalf("tracing: %v\ntracee output:\n%s", childErr, out)
 	}
 	if werr != nil || !strings.Contains(out, "tracee: ok") {
-		t.Errorf("tracee: %v; output:\n%s%s", werr, out, stderr.String())
+		t.Errorf("tracee: %v; output:\n%s", werr, out)
 	}
 	if child != "" {
 		t.Error(child)
@@ -112,25 +85,8 @@ func TestForkWhileArmedStartsDisarmed(t *testing.T) {
 // what was wrong with the child, empty if it started disarmed.
 func traceFork(tid int, stdin io.Writer) (string, error) {
 	var ws unix.WaitStatus
-	wait := func(pid int) error {
-		if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
-			return fmt.Errorf("wait4 %d: %w", pid, err)
-		}
-		if !ws.Stopped() {
-			return fmt.Errorf("task %d not stopped: %v", pid, ws)
-		}
-		return nil
-	}
-	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD|unix.PTRACE_O_TRACEFORK); e != 0 {
-		return "", fmt.Errorf("PTRACE_SEIZE: %s", sp.ErrnoName(e))
-	}
-	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
-		return "", fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
-	}
-	if err := wait(tid); err != nil {
-		return "", err
-	}
-	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+	wait := func(pid int) error { return waitStopped(pid, &ws) }
+	if err := seize(tid, unix.PTRACE_O_TRACESYSGOOD|unix.PTRACE_O_TRACEFORK, stdin, &ws); err != nil {
 		return "", err
 	}
 	verdict := "the fork never happened"
@@ -295,42 +251,15 @@ func TestExecWhileArmedStartsDisarmed(t *testing.T) {
 	sp.Require(t)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cmd := helperCmd("exec-tracee")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the tracee: %v", err)
-	}
-	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer killer.Stop()
-	outR := bufio.NewReader(stdout)
-	first, err := outR.ReadString('\n')
-	var tid int
-	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
-	}
-	rest := make(chan string, 1)
-	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
-	traceErr := traceExec(tid, stdin)
-	stdin.Close()
-	out := first + <-rest
-	werr := cmd.Wait()
+	tr := startTracee(t, "exec-tracee")
+	traceErr := traceExec(tr.tid, tr.stdin)
+	out, werr := tr.finish()
 	if traceErr != nil {
-		t.Fatalf("tracing: %v\ntracee output:\n%s%s", traceErr, out, stderr.String())
+		t.Fatalf("tracing: %v\ntracee output:\n%s", traceErr, out)
 	}
 	if werr != nil || !strings.Contains(out, "check-disarmed: ok") {
-		t.Errorf("the program executed by an armed thread did not start disarmed: %s\noutput:\n%s%s",
-			describeStatus(cmd.ProcessState.Sys().(syscall.WaitStatus)), out, stderr.String())
+		t.Errorf("the program executed by an armed thread did not start disarmed: %s\noutput:\n%s",
+			describeStatus(tr.cmd.ProcessState.Sys().(syscall.WaitStatus)), out)
 	}
 }
 
@@ -338,25 +267,8 @@ func TestExecWhileArmedStartsDisarmed(t *testing.T) {
 // execve at the entry stop and detaches, letting the execve run.
 func traceExec(tid int, stdin io.Writer) error {
 	var ws unix.WaitStatus
-	wait := func() error {
-		if _, err := unix.Wait4(tid, &ws, unix.WALL, nil); err != nil {
-			return fmt.Errorf("wait4: %w", err)
-		}
-		if !ws.Stopped() {
-			return fmt.Errorf("thread not stopped: %v", ws)
-		}
-		return nil
-	}
-	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD); e != 0 {
-		return fmt.Errorf("PTRACE_SEIZE: %s", sp.ErrnoName(e))
-	}
-	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
-		return fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
-	}
-	if err := wait(); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+	wait := func() error { return waitStopped(tid, &ws) }
+	if err := seize(tid, unix.PTRACE_O_TRACESYSGOOD, stdin, &ws); err != nil {
 		return err
 	}
 	inject := 0

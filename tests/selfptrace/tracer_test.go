@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -137,43 +138,15 @@ func testTracer(t *testing.T, attach bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	cmd := helperCmd("tracee")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the tracee: %v", err)
-	}
-	killer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer killer.Stop()
-	outR := bufio.NewReader(stdout)
-	first, err := outR.ReadString('\n')
-	var tid int
-	if _, serr := fmt.Sscanf(first, "tid=%d armed", &tid); err != nil || serr != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("tracee did not report its armed thread: %q %v %s", first, err, stderr.String())
-	}
-	rest := make(chan string, 1)
-	go func() { b, _ := io.ReadAll(outR); rest <- string(b) }()
-
-	events, traceErr := traceThread(t, cmd.Process.Pid, tid, attach, stdin)
-	stdin.Close()
-	// Read all the output before Wait, which closes the pipe.
-	out := first + <-rest
-	werr := cmd.Wait()
+	tr := startTracee(t, "tracee")
+	events, traceErr := traceThread(t, tr.cmd.Process.Pid, tr.tid, attach, tr.stdin)
+	out, werr := tr.finish()
+	tid := tr.tid
 	if traceErr != nil {
-		t.Fatalf("tracing thread %d: %v\nevents: %v\ntracee output:\n%s%s", tid, traceErr, events, out, stderr.String())
+		t.Fatalf("tracing thread %d: %v\nevents: %v\ntracee output:\n%s", tid, traceErr, events, out)
 	}
 	if werr != nil || !strings.Contains(out, "tracee: ok") {
-		t.Errorf("tracee: %v; output:\n%s%s", werr, out, stderr.String())
+		t.Errorf("tracee: %v; output:\n%s", werr, out)
 	}
 	if attach {
 		return // PTRACE_ATTACH then detach: the thread stayed armed (tracee: ok)
@@ -227,16 +200,7 @@ func testTracer(t *testing.T, attach bool) {
 func traceThread(t *testing.T, pid, tid int, attach bool, stdin io.Writer) ([]traceEvent, error) {
 	var events []traceEvent
 	var ws unix.WaitStatus
-	wait := func() error {
-		_, err := unix.Wait4(tid, &ws, unix.WALL, nil)
-		if err != nil {
-			return fmt.Errorf("wait4: %w", err)
-		}
-		if !ws.Stopped() {
-			return fmt.Errorf("thread not stopped: %s", describeStatus(syscall.WaitStatus(ws)))
-		}
-		return nil
-	}
+	wait := func() error { return waitStopped(tid, &ws) }
 	if attach {
 		if _, e := sp.Ptrace(unix.PTRACE_ATTACH, uintptr(tid), 0, 0); e != 0 {
 			return nil, fmt.Errorf("PTRACE_ATTACH on an armed thread: %s", sp.ErrnoName(e))
@@ -256,26 +220,13 @@ func traceThread(t *testing.T, pid, tid int, attach bool, stdin io.Writer) ([]tr
 		}
 		return nil, nil
 	}
-	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, unix.PTRACE_O_TRACESYSGOOD); e != 0 {
-		return nil, fmt.Errorf("PTRACE_SEIZE on an armed thread: %s", sp.ErrnoName(e))
-	}
-	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
-		return nil, fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
-	}
-	if err := wait(); err != nil {
+	if err := seize(tid, unix.PTRACE_O_TRACESYSGOOD, stdin, &ws); err != nil {
 		return nil, err
 	}
 	inject := 0
-	said := false
 	for n := 0; n < 10000; n++ {
 		if _, e := sp.Ptrace(unix.PTRACE_SYSCALL, uintptr(tid), 0, uintptr(inject)); e != 0 {
 			return events, fmt.Errorf("PTRACE_SYSCALL: %s", sp.ErrnoName(e))
-		}
-		if !said {
-			said = true
-			if _, err := io.WriteString(stdin, "go\n"); err != nil {
-				return events, err
-			}
 		}
 		if err := wait(); err != nil {
 			return events, err
@@ -317,4 +268,81 @@ func traceThread(t *testing.T, pid, tid int, attach bool, stdin io.Writer) ([]tr
 		}
 	}
 	return events, fmt.Errorf("no getppid(%#x) after 10000 stops", traceeMagicZ)
+}
+
+// tracee is a helper process whose armed thread waits for a tracer.
+type tracee struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	tid    int
+	first  string
+	rest   chan string
+	stderr *strings.Builder
+	killer *time.Timer
+}
+
+// startTracee starts the test binary in helper mode and waits for the line
+// "tid=N armed" that names its armed thread.
+func startTracee(t *testing.T, mode string) *tracee {
+	t.Helper()
+	tr := &tracee{cmd: helperCmd(mode), rest: make(chan string, 1), stderr: new(strings.Builder)}
+	var err error
+	if tr.stdin, err = tr.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := tr.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.cmd.Stderr = tr.stderr
+	if err := tr.cmd.Start(); err != nil {
+		t.Fatalf("starting the tracee: %v", err)
+	}
+	tr.killer = time.AfterFunc(60*time.Second, func() { tr.cmd.Process.Kill() })
+	outR := bufio.NewReader(stdout)
+	tr.first, err = outR.ReadString('\n')
+	if _, serr := fmt.Sscanf(tr.first, "tid=%d armed", &tr.tid); err != nil || serr != nil {
+		tr.cmd.Process.Kill()
+		tr.cmd.Wait()
+		tr.killer.Stop()
+		t.Fatalf("tracee did not report its armed thread: %q %v %s", tr.first, err, tr.stderr.String())
+	}
+	go func() { b, _ := io.ReadAll(outR); tr.rest <- string(b) }()
+	return tr
+}
+
+// finish closes the tracee's stdin, reads all its output (before Wait,
+// which closes the pipe) and waits for it.
+func (tr *tracee) finish() (out string, werr error) {
+	defer tr.killer.Stop()
+	tr.stdin.Close()
+	out = tr.first + <-tr.rest + tr.stderr.String()
+	return out, tr.cmd.Wait()
+}
+
+// seize attaches to the thread with PTRACE_SEIZE and options, stops it with
+// PTRACE_INTERRUPT, waits for the stop and tells the tracee to go on.
+func seize(tid int, options uintptr, stdin io.Writer, ws *unix.WaitStatus) error {
+	if _, e := sp.Ptrace(unix.PTRACE_SEIZE, uintptr(tid), 0, options); e != 0 {
+		return fmt.Errorf("PTRACE_SEIZE on an armed thread: %s", sp.ErrnoName(e))
+	}
+	if _, e := sp.Ptrace(unix.PTRACE_INTERRUPT, uintptr(tid), 0, 0); e != 0 {
+		return fmt.Errorf("PTRACE_INTERRUPT: %s", sp.ErrnoName(e))
+	}
+	if err := waitStopped(tid, ws); err != nil {
+		return err
+	}
+	_, err := io.WriteString(stdin, "go\n")
+	return err
+}
+
+// waitStopped waits for a stop of the task tid.
+func waitStopped(tid int, ws *unix.WaitStatus) error {
+	if _, err := unix.Wait4(tid, ws, unix.WALL, nil); err != nil {
+		return fmt.Errorf("wait4 %d: %w", tid, err)
+	}
+	if !ws.Stopped() {
+		return fmt.Errorf("task %d not stopped: %s", tid, describeStatus(syscall.WaitStatus(*ws)))
+	}
+	return nil
 }
