@@ -37,12 +37,30 @@ type Spec struct {
 	UnameMachine string
 	// KVMHostArch is the host GOARCH on which /dev/kvm can run this guest.
 	KVMHostArch string
+	// KVMProbe shows that KVM really runs guest code on this host, without
+	// our kernel: QEMU boots its own firmware and the firmware's first
+	// output is awaited (see vm.ProbeKVM). A row without one (zero
+	// KVMProbe) gets TCG from --accel auto: a KVM that starts but never
+	// runs the guest cannot be told from a slow boot before the kernel's
+	// first line, so only --accel kvm uses it, unprobed.
+	KVMProbe Probe
 	// Config is the arch-specific kernel config fragment under configs/.
 	Config string
 	// GDBArch is gdb's "set architecture" name.
 	GDBArch string
 	// KernelArgs are added to every guest's kernel command line.
 	KernelArgs []string
+}
+
+// Probe is a kernel-free boot whose output only running guest code can
+// produce.
+type Probe struct {
+	// Args are added to the arch's Machine arguments, a small -m, and
+	// -nodefaults -display none -no-reboot; they wire the firmware's
+	// output to QEMU's stdout.
+	Args []string
+	// Expect is a substring of that output.
+	Expect string
 }
 
 var specs = []Spec{
@@ -61,8 +79,14 @@ var specs = []Spec{
 		AuditArch:    0xc000003e,
 		UnameMachine: "x86_64",
 		KVMHostArch:  "amd64",
-		Config:       "x86_64.config",
-		GDBArch:      "i386:x86-64",
+		// SeaBIOS, QEMU's default x86 firmware, logs to the debug port
+		// 0x402 from its first instructions.
+		KVMProbe: Probe{
+			Args:   []string{"-chardev", "stdio,id=fw", "-device", "isa-debugcon,iobase=0x402,chardev=fw"},
+			Expect: "SeaBIOS",
+		},
+		Config:  "x86_64.config",
+		GDBArch: "i386:x86-64",
 		// TCG's TSC is monotonic: trust it at once, so that the clock is
 		// read in the vDSO (refined-jiffies has no vDSO fast path, which
 		// would make every time.Now a system call).
@@ -83,8 +107,14 @@ var specs = []Spec{
 		AuditArch:    0x80000016,
 		UnameMachine: "s390x",
 		KVMHostArch:  "s390x",
-		Config:       "s390x.config",
-		GDBArch:      "s390:64-bit",
+		// The s390-ccw firmware prints its load parameter on the SCLP
+		// console before it looks for a boot device (there is none).
+		KVMProbe: Probe{
+			Args:   []string{"-serial", "stdio"},
+			Expect: "LOADPARM",
+		},
+		Config:  "s390x.config",
+		GDBArch: "s390:64-bit",
 	},
 }
 

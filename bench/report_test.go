@@ -11,6 +11,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/bench/benchfmt"
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // guestRun returns a run whose bench test printed testdata/NAME.output.
@@ -20,7 +21,7 @@ func guestRun(t *testing.T, name string) report.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.Run{Outcome: report.OutcomePass, Tests: []report.Test{
+	return report.Run{Outcome: vm.OutcomePass, Tests: []report.Test{
 		{Name: "bench.TestOther", Status: report.Pass, Output: `BENCH {"mech":"not this one"}`},
 		{Name: GuestTest, Status: report.Pass, Output: string(out)},
 	}}
@@ -107,7 +108,7 @@ func TestArchResults(t *testing.T) {
 }
 
 func TestParseRunErrors(t *testing.T) {
-	if _, err := ParseRun(report.Run{Outcome: report.OutcomeBootFail, Error: "no runner"}); err == nil ||
+	if _, err := ParseRun(report.Run{Outcome: vm.OutcomeBootFail, Error: "no runner"}); err == nil ||
 		!strings.Contains(err.Error(), "boot_fail: no runner") {
 		t.Errorf("missing test: %v", err)
 	}

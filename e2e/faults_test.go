@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 var arches = []string{"x86_64", "s390x"}
@@ -43,7 +44,7 @@ func TestKernelPanicIsClassified(t *testing.T) {
 			if r.code != 1 {
 				t.Errorf("exit %d, want 1", r.code)
 			}
-			if run.Outcome != report.OutcomePanic {
+			if run.Outcome != vm.OutcomePanic {
 				t.Fatalf("outcome %s, want panic (%s)", run.Outcome, run.Error)
 			}
 			if !strings.Contains(run.Excerpt, "Kernel panic") || !strings.Contains(run.Excerpt, "sysrq") {
@@ -67,7 +68,7 @@ func TestHungGuestTimesOut(t *testing.T) {
 			if r.code != 1 {
 				t.Errorf("exit %d, want 1", r.code)
 			}
-			if run.Outcome != report.OutcomeTimeout {
+			if run.Outcome != vm.OutcomeTimeout {
 				t.Fatalf("outcome %s, want timeout (%s)", run.Outcome, run.Error)
 			}
 			if run.RegDump == "" {
@@ -102,7 +103,7 @@ func TestHangingGuestTestTimesOut(t *testing.T) {
 		if got["faults.TestAfterHang"] != report.Pass || got["smoke.TestForkExec"] != report.Pass {
 			t.Errorf("%s: the tests after the hang did not report: %v", run.Arch, got)
 		}
-		if run.Outcome != report.OutcomeFail {
+		if run.Outcome != vm.OutcomeFail {
 			t.Errorf("%s: outcome %s, want fail", run.Arch, run.Outcome)
 		}
 	}
@@ -119,7 +120,7 @@ func TestBrokenCommandLineIsBootFail(t *testing.T) {
 			if r.code != 1 {
 				t.Errorf("exit %d, want 1", r.code)
 			}
-			if run.Outcome != report.OutcomeBootFail {
+			if run.Outcome != vm.OutcomeBootFail {
 				t.Fatalf("outcome %s, want boot_fail (%s)\n%s", run.Outcome, run.Error, run.Excerpt)
 			}
 			t.Logf("boot_fail after %s: %s", r.took.Round(time.Millisecond), run.Error)
@@ -232,7 +233,7 @@ func TestQEMUKilledFromOutside(t *testing.T) {
 				t.Errorf("exit %d, want 3", code)
 			}
 			run := readResults(t, js).Runs[0]
-			if run.Outcome != report.OutcomeQEMUError {
+			if run.Outcome != vm.OutcomeQEMUError {
 				t.Errorf("outcome %s, want qemu_error", run.Outcome)
 			}
 			if !strings.Contains(run.Error, "kill") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // TestKselftestsSamePatchedAndVanilla is the regression guard: the upstream
@@ -38,7 +39,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 			t.Fatalf("run %d: arch %s vs %s", i, p.Arch, v.Arch)
 		}
 		for _, run := range []report.Run{p, v} {
-			if run.Outcome != report.OutcomePass && run.Outcome != report.OutcomeFail {
+			if run.Outcome != vm.OutcomePass && run.Outcome != vm.OutcomeFail {
 				t.Errorf("%s (patched=%v): outcome %s: %s", run.Arch, run.Kernel.Patched, run.Outcome, run.Error)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // TestSuitePassesOnBothArches is the main job: build both patched kernels
@@ -60,7 +61,7 @@ func TestSuitePassesOnBothArches(t *testing.T) {
 // conformance tests present, all passing, none skipped.
 func checkRunPassed(t *testing.T, run report.Run) {
 	t.Helper()
-	if run.Outcome != report.OutcomePass {
+	if run.Outcome != vm.OutcomePass {
 		t.Errorf("%s: outcome %s, want pass (%s)\n%s", run.Arch, run.Outcome, run.Error, run.Excerpt)
 	}
 	if !run.Kernel.Patched {
@@ -101,7 +102,7 @@ func TestVanillaFailsEveryFeatureTest(t *testing.T) {
 		if run.Kernel.Patched {
 			t.Errorf("%s: --vanilla booted a patched kernel", run.Arch)
 		}
-		if run.Outcome != report.OutcomeFail {
+		if run.Outcome != vm.OutcomeFail {
 			t.Errorf("%s: outcome %s, want fail", run.Arch, run.Outcome)
 		}
 		var features int

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // Test statuses.
@@ -19,17 +21,6 @@ const (
 	Timeout = "timeout"
 )
 
-// Run outcomes. pass and fail come from the tests; the others from the VM.
-const (
-	OutcomePass      = "pass"
-	OutcomeFail      = "fail"
-	OutcomeTimeout   = "timeout"
-	OutcomePanic     = "panic"
-	OutcomeBootFail  = "boot_fail"
-	OutcomeQEMUError = "qemu_error"
-	OutcomeRigError  = "rig_error" // the rig failed before booting (build, pack)
-)
-
 // Results is the whole output of a command, one Run per architecture.
 type Results struct {
 	Runs []Run `json:"runs"`
@@ -37,18 +28,23 @@ type Results struct {
 
 // Run is one architecture's run.
 type Run struct {
-	Arch       string   `json:"arch"`
-	Kernel     Kernel   `json:"kernel"`
-	Accel      string   `json:"accel"`
-	Outcome    string   `json:"outcome"`
-	Tests      []Test   `json:"tests"`
-	Timings    Timings  `json:"timings_s"`
-	Excerpt    string   `json:"excerpt,omitempty"`
-	ConsoleLog string   `json:"console_log,omitempty"`
-	QEMU       []string `json:"qemu_cmdline,omitempty"`
-	Error      string   `json:"error,omitempty"`
-	RegDump    string   `json:"register_dump,omitempty"`
-	Rerun      string   `json:"rerun,omitempty"`
+	Arch   string `json:"arch"`
+	Kernel Kernel `json:"kernel"`
+	Accel  string `json:"accel"`
+	// AccelReason says why Accel was chosen (and, for TCG on a host
+	// whose KVM did not run a guest, what the probe saw).
+	AccelReason string `json:"accel_reason,omitempty"`
+	// Outcome is the run's verdict (vm.Outcome: the VM's verdict
+	// combined with the tests' through vm.Worse).
+	Outcome    vm.Outcome `json:"outcome"`
+	Tests      []Test     `json:"tests"`
+	Timings    Timings    `json:"timings_s"`
+	Excerpt    string     `json:"excerpt,omitempty"`
+	ConsoleLog string     `json:"console_log,omitempty"`
+	QEMU       []string   `json:"qemu_cmdline,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	RegDump    string     `json:"register_dump,omitempty"`
+	Rerun      string     `json:"rerun,omitempty"`
 }
 
 // Kernel describes the kernel that was booted.
@@ -91,7 +87,7 @@ func (rs Results) Passed() bool {
 		return false
 	}
 	for _, r := range rs.Runs {
-		if r.Outcome != OutcomePass {
+		if r.Outcome != vm.OutcomePass {
 			return false
 		}
 	}
@@ -164,9 +160,9 @@ func (rs Results) WriteJUnit(w io.Writer) error {
 			}
 			su.Cases = append(su.Cases, c)
 		}
-		if r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+		if !r.Outcome.Completed() {
 			su.Cases = append(su.Cases, junitCase{Name: "run", Classname: r.Arch,
-				Error: &junitMessage{Message: r.Outcome, Body: strings.TrimSpace(r.Error + "\n" + r.Excerpt)}})
+				Error: &junitMessage{Message: string(r.Outcome), Body: strings.TrimSpace(r.Error + "\n" + r.Excerpt)}})
 			su.Errors++
 		}
 		su.Tests = len(su.Cases)
@@ -199,11 +195,11 @@ func (rs Results) WriteKTAP(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "    %s %d %s%s\n", okWord(t.Status), j+1, t.Name, directive(t.Status))
 		}
-		if r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+		if !r.Outcome.Completed() {
 			fmt.Fprintf(&b, "# %s: %s\n", r.Arch, r.Outcome)
 		}
 		ok := "ok"
-		if r.Outcome != OutcomePass {
+		if r.Outcome != vm.OutcomePass {
 			ok = "not ok"
 		}
 		fmt.Fprintf(&b, "%s %d %s\n", ok, i+1, r.Arch)
@@ -235,7 +231,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
 		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(r.Outcome), r.Kernel.Version, patchedWord(r.Kernel.Patched), cacheWord(r.Kernel.CacheHit), r.Accel,
+			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, patchedWord(r.Kernel.Patched), cacheWord(r.Kernel.CacheHit), r.Accel,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {
@@ -250,18 +246,21 @@ func (rs Results) WriteSummary(w io.Writer) {
 				fmt.Fprintf(w, "        %s\n", line)
 			}
 		}
+		if r.AccelReason != "" {
+			fmt.Fprintf(w, "    accelerator %s: %s\n", r.Accel, r.AccelReason)
+		}
 		if r.Error != "" {
 			fmt.Fprintf(w, "    error: %s\n", r.Error)
 		}
-		if r.Excerpt != "" && r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
+		if r.Excerpt != "" && !r.Outcome.Completed() {
 			for _, line := range lastLines(r.Excerpt, 15) {
 				fmt.Fprintf(w, "    | %s\n", line)
 			}
 		}
-		if r.ConsoleLog != "" && r.Outcome != OutcomePass {
+		if r.ConsoleLog != "" && r.Outcome != vm.OutcomePass {
 			fmt.Fprintf(w, "    console log: %s\n", r.ConsoleLog)
 		}
-		if r.Rerun != "" && r.Outcome != OutcomePass {
+		if r.Rerun != "" && r.Outcome != vm.OutcomePass {
 			fmt.Fprintf(w, "    reproduce interactively: %s\n", r.Rerun)
 		}
 	}

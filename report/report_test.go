@@ -5,15 +5,17 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 func sample() Results {
 	return Results{Runs: []Run{
-		{Arch: "x86_64", Outcome: OutcomePass, Accel: "tcg",
+		{Arch: "x86_64", Outcome: vm.OutcomePass, Accel: "tcg",
 			Kernel:  Kernel{Version: "6.12.117", Patched: true, Image: "/c/bzImage", CacheHit: true},
 			Tests:   []Test{{Name: "smoke.TestA", Status: Pass, Duration: 0.5}, {Name: "smoke.TestA/sub", Status: Pass}},
 			Timings: Timings{Total: 3}},
-		{Arch: "s390x", Outcome: OutcomePanic, Error: "kernel panic", Excerpt: "Kernel panic - not syncing",
+		{Arch: "s390x", Outcome: vm.OutcomePanic, Error: "kernel panic", Excerpt: "Kernel panic - not syncing",
 			Tests: []Test{{Name: "selfptrace.TestB", Status: Fail, Output: "boom"}, {Name: "selfptrace.TestC", Status: Timeout}, {Name: "selfptrace.TestD", Status: Skip}}},
 	}}
 }

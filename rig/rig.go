@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -65,7 +64,8 @@ type Options struct {
 	Stdin *os.File
 	// Progress receives the phases.
 	Progress progress.Reporter
-	// OnStart is called with the QEMU argv once it is known.
+	// OnStart is called with the QEMU argv just before it runs: exactly
+	// the command that runs (vm.Config.OnStart).
 	OnStart func(argv []string)
 }
 
@@ -76,7 +76,12 @@ const BootMarker = "# " + ktap.MarkerPrefix
 // Result is a finished run: the report entry and, for run mode, the
 // command's exit status.
 type Result struct {
-	Run        report.Run
+	Run report.Run
+	// Err is the VM's own typed error (vm.Result.Err): nil when the guest
+	// ran to completion without a kernel problem, else *vm.KernelError,
+	// *vm.InfraError or *vm.CanceledError. Run.Outcome also counts the
+	// tests; Err says who is to blame for a run that did not complete.
+	Err        error
 	ExitStatus int // run mode: the guest command's status; -1 if unknown
 	Kernel     *kbuild.Kernel
 	Initrd     string
@@ -91,7 +96,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Progress == nil {
 		o.Progress = progress.Discard{}
 	}
-	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: report.OutcomeRigError, Tests: []report.Test{}}}
+	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{}}}
 	fail := func(err error) (*Result, error) {
 		res.Run.Error = err.Error()
 		res.Run.Timings.Total = seconds(time.Since(start))
@@ -114,12 +119,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Image: k.Image, CacheHit: k.CacheHit}
 	res.Run.Timings.KernelBuild = seconds(k.Duration)
 
-	// 2. Image.
-	choice, err := vm.ChooseAccel(a, o.Accel, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
+	// 2. Accelerator: KVM only where a guest has been seen running under
+	// it (a probe of the firmware, cached per host boot and QEMU binary).
+	o.Progress.Phase(a.Name, "accelerator")
+	choice, err := vm.SelectAccel(ctx, a, o.Accel, o.Kernel.CacheDir)
+	o.Progress.Done(a.Name, err)
 	if err != nil {
 		return fail(err)
 	}
-	res.Run.Accel = string(choice.Accel)
+	res.Run.Accel, res.Run.AccelReason = string(choice.Accel), choice.Reason
+
+	// 3. Image.
 	var extraBins []plan.Binary
 	if o.Kselftests && o.Mode == plan.Suite {
 		o.Progress.Phase(a.Name, "kselftests")
@@ -172,48 +182,46 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Initrd = initrd
 	res.Run.Timings.Initramfs = seconds(img.Timings.Total)
 
-	// 3. Boot.
+	// 4. Boot.
 	logPath := filepath.Join(o.OutDir, "console.log")
-	opts := append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...)}, o.QEMUOptions...)
-	argv, err := vm.Cmdline(a, k.Image, initrd, append([]vm.Option{vm.WithAccel(choice.Accel)}, opts...)...)
-	if err != nil {
-		return fail(err)
-	}
-	res.Run.QEMU = argv
 	res.Run.ConsoleLog = logPath
-	res.Run.Rerun = vm.ShellQuote(RerunArgv(argv))
-	if o.OnStart != nil {
-		o.OnStart(argv)
-	}
-	o.Progress.Phase(a.Name, "boot and test ("+string(choice.Accel)+")")
+	o.Progress.Phase(a.Name, "boot and test under "+choice.String())
 	vr, err := vm.Run(ctx, vm.Config{
 		Spec:     a,
 		Kernel:   k.Image,
 		Initrd:   initrd,
 		Accel:    choice,
-		Options:  opts,
+		Options:  append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...)}, o.QEMUOptions...),
 		LogPath:  logPath,
 		Output:   o.Console,
 		Stdin:    o.Stdin,
 		Detect:   vm.DetectConfig{BootMarker: BootMarker},
 		Timeouts: o.Timeouts,
+		OnStart:  o.OnStart,
 	})
 	o.Progress.Done(a.Name, err)
+	res.Err = err
+	// The argv that ran: -v printed it (OnStart), the JSON keeps it, and
+	// the rerun line is derived from it.
+	res.Run.QEMU = vr.Argv
+	if len(vr.Argv) > 0 {
+		res.Run.Rerun = vm.ShellQuote(RerunArgv(vr.Argv))
+	}
 	res.Run.Timings.Boot = seconds(vr.BootTime)
 	if vr.Duration > vr.BootTime {
 		res.Run.Timings.Tests = seconds(vr.Duration - vr.BootTime)
 	}
 	res.Run.RegDump = vr.RegistersPath
-	if err != nil {
-		var ce *vm.CanceledError
-		if errors.As(err, &ce) || ctx.Err() != nil {
-			return fail(err)
-		}
-		var ie *vm.InfraError
-		if errors.As(err, &ie) {
-			res.Run.Outcome = report.OutcomeQEMUError
-			return fail(err)
-		}
+	if vr.Outcome == "" {
+		// Rejected before QEMU ran (bad command line).
+		return fail(err)
+	}
+	var ce *vm.CanceledError
+	var ie *vm.InfraError
+	if errors.As(err, &ce) || errors.As(err, &ie) || ctx.Err() != nil {
+		res.Run.Outcome = vr.Outcome
+		res.Run.Excerpt = strings.Join(vr.Excerpt, "\n")
+		return fail(err)
 	}
 
 	// 4. Collect and judge.
@@ -260,12 +268,10 @@ func RerunArgv(argv []string) []string {
 }
 
 // judge turns the VM verdict and the console's KTAP into the run's outcome
-// and tests. A run that completed passes only when the guest accounted for
-// every planned test and all of them passed.
+// and tests: vm.Worse of the VM's outcome and the tests' (pass only when
+// the guest accounted for every planned test and all of them passed).
 func judge(res *Result, vr vm.Result, logPath string, mode plan.Mode) {
 	r := &res.Run
-	r.Outcome = string(vr.Outcome)
-	r.Excerpt = strings.Join(vr.Excerpt, "\n")
 	rep, perr := parseLog(logPath)
 	if rep != nil {
 		r.Tests = testsOf(rep)
@@ -273,17 +279,28 @@ func judge(res *Result, vr vm.Result, logPath string, mode plan.Mode) {
 			res.ExitStatus = rep.Exit.Status
 		}
 	}
-	if !vr.Outcome.Completed() {
-		if vr.Reason != "" {
+	tests, problems := testsVerdict(rep, perr, r.Tests, mode, res.ExitStatus)
+	r.Outcome = vm.Worse(vr.Outcome, tests)
+	r.Excerpt = strings.Join(vr.Excerpt, "\n")
+	switch {
+	case r.Outcome == vm.OutcomePass:
+		r.Excerpt = ""
+	case vr.Outcome != vm.OutcomePass:
+		// The VM's verdict decided (or joins the tests' failure).
+		r.Error = strings.Join(append([]string{vr.Reason}, problems...), "; ")
+		if !vr.Outcome.Completed() {
 			r.Error = vr.Reason
 		}
-		return
+	default:
+		r.Error = strings.Join(problems, "; ")
 	}
+}
+
+// testsVerdict is the tests' side of a run: OutcomePass when the guest
+// reported every planned test (or, in run mode, the command's exit status
+// 0) and nothing failed, OutcomeFail with the problems otherwise.
+func testsVerdict(rep *ktap.Report, perr error, tests []report.Test, mode plan.Mode, exitStatus int) (vm.Outcome, []string) {
 	var problems []string
-	if vr.Outcome == vm.OutcomeFail {
-		// The guest completed, but the kernel logged a warning.
-		problems = append(problems, vr.Reason)
-	}
 	switch {
 	case perr != nil:
 		problems = append(problems, "reading console log: "+perr.Error())
@@ -291,7 +308,7 @@ func judge(res *Result, vr vm.Result, logPath string, mode plan.Mode) {
 		if err := rep.Check(); err != nil {
 			problems = append(problems, err.Error())
 		}
-		if len(r.Tests) == 0 {
+		if len(tests) == 0 {
 			problems = append(problems, "no test ran")
 		}
 	case mode == plan.Run:
@@ -300,21 +317,18 @@ func judge(res *Result, vr vm.Result, logPath string, mode plan.Mode) {
 		}
 	}
 	failed := len(problems) > 0
-	for _, t := range r.Tests {
+	for _, t := range tests {
 		if t.Status == report.Fail || t.Status == report.Timeout {
 			failed = true
 		}
 	}
-	if mode == plan.Run && res.ExitStatus != 0 {
+	if mode == plan.Run && exitStatus != 0 {
 		failed = true
 	}
 	if failed {
-		r.Outcome = report.OutcomeFail
-		r.Error = strings.Join(problems, "; ")
-	} else {
-		r.Outcome = report.OutcomePass
-		r.Excerpt = ""
+		return vm.OutcomeFail, problems
 	}
+	return vm.OutcomePass, nil
 }
 
 func parseLog(path string) (*ktap.Report, error) {

@@ -40,7 +40,7 @@ func judgeLog(t *testing.T, log string, outcome vm.Outcome, mode plan.Mode) *Res
 func TestJudgePass(t *testing.T) {
 	res := judgeLog(t, goodLog, vm.OutcomePass, plan.Suite)
 	r := res.Run
-	if r.Outcome != report.OutcomePass || r.Excerpt != "" {
+	if r.Outcome != vm.OutcomePass || r.Excerpt != "" {
 		t.Fatalf("outcome %s (%s)", r.Outcome, r.Error)
 	}
 	if len(r.Tests) != 3 || r.Tests[0].Name != "selfptrace.TestA" || r.Tests[0].Duration != 0.25 || r.Tests[2].Name != "selfptrace.TestB/sub" {
@@ -56,7 +56,7 @@ func TestJudgeMissingResultFails(t *testing.T) {
 	// missing, so the run fails although nothing said "not ok".
 	log := goodLog[:strings.Index(goodLog, "    KTAP")]
 	res := judgeLog(t, log, vm.OutcomePass, plan.Suite)
-	if res.Run.Outcome != report.OutcomeFail {
+	if res.Run.Outcome != vm.OutcomeFail {
 		t.Fatalf("outcome %s, want fail", res.Run.Outcome)
 	}
 	var missing bool
@@ -72,25 +72,25 @@ func TestJudgeMissingResultFails(t *testing.T) {
 
 func TestJudgeNoTestsFails(t *testing.T) {
 	res := judgeLog(t, "Linux\n# selfptrace-vm: info runner\nKTAP version 1\n1..0\n# selfptrace-vm: summary pass=0 fail=0 skip=0 timeout=0 total=0\n", vm.OutcomePass, plan.Suite)
-	if res.Run.Outcome != report.OutcomeFail {
+	if res.Run.Outcome != vm.OutcomeFail {
 		t.Errorf("a run without tests is %s, want fail", res.Run.Outcome)
 	}
 }
 
 func TestJudgeKeepsKernelOutcome(t *testing.T) {
 	res := judgeLog(t, goodLog, vm.OutcomePanic, plan.Suite)
-	if res.Run.Outcome != report.OutcomePanic || res.Run.Excerpt == "" {
+	if res.Run.Outcome != vm.OutcomePanic || res.Run.Excerpt == "" {
 		t.Errorf("outcome %s excerpt %q", res.Run.Outcome, res.Run.Excerpt)
 	}
 }
 
 func TestJudgeRunMode(t *testing.T) {
 	res := judgeLog(t, "# selfptrace-vm: info run x\nhello\n# selfptrace-vm: exit status=3\n", vm.OutcomePass, plan.Run)
-	if res.ExitStatus != 3 || res.Run.Outcome != report.OutcomeFail {
+	if res.ExitStatus != 3 || res.Run.Outcome != vm.OutcomeFail {
 		t.Errorf("exit %d outcome %s", res.ExitStatus, res.Run.Outcome)
 	}
 	res = judgeLog(t, "# selfptrace-vm: info run x\n", vm.OutcomePass, plan.Run)
-	if res.Run.Outcome != report.OutcomeFail || !strings.Contains(res.Run.Error, "exit marker") {
+	if res.Run.Outcome != vm.OutcomeFail || !strings.Contains(res.Run.Error, "exit marker") {
 		t.Errorf("missing exit marker: outcome %s error %q", res.Run.Outcome, res.Run.Error)
 	}
 }
@@ -110,7 +110,7 @@ func TestJudgeKernelWarningFails(t *testing.T) {
 	os.WriteFile(p, []byte(goodLog), 0o644)
 	res := &Result{ExitStatus: -1}
 	judge(res, vm.Result{Verdict: vm.Verdict{Outcome: vm.OutcomeFail, Reason: "kernel warning: WARNING: CPU: 0 PID: 1 at kernel/x.c:1", Excerpt: []string{"WARNING: CPU: 0"}}}, p, plan.Suite)
-	if res.Run.Outcome != report.OutcomeFail || !strings.Contains(res.Run.Error, "WARNING") || res.Run.Excerpt == "" {
+	if res.Run.Outcome != vm.OutcomeFail || !strings.Contains(res.Run.Error, "WARNING") || res.Run.Excerpt == "" {
 		t.Errorf("a kernel warning with passing tests: outcome %s error %q excerpt %q", res.Run.Outcome, res.Run.Error, res.Run.Excerpt)
 	}
 }

@@ -7,53 +7,6 @@ import (
 	"time"
 )
 
-// Outcome is the run-level verdict.
-type Outcome string
-
-const (
-	// OutcomePass: the guest ran to completion and the kernel reported no
-	// problem. Whether the tests passed is for KTAP to say.
-	OutcomePass Outcome = "pass"
-	// OutcomeFail: the guest ran to completion but the kernel logged a
-	// warning-level report (WARNING, stall, UBSAN).
-	OutcomeFail Outcome = "fail"
-	// OutcomeTimeout: the guest booted but did not finish in time.
-	OutcomeTimeout Outcome = "timeout"
-	// OutcomePanic: the kernel crashed (panic, Oops, BUG, fault).
-	OutcomePanic Outcome = "panic"
-	// OutcomeBootFail: the kernel never reached the boot marker.
-	OutcomeBootFail Outcome = "boot_fail"
-	// OutcomeQEMUError: QEMU failed or was killed: the rig is broken, not
-	// (necessarily) the kernel.
-	OutcomeQEMUError Outcome = "qemu_error"
-	// OutcomeCanceled: the run was stopped by its caller (Ctrl-C, context,
-	// Machine.Stop) or by a quit on the QEMU monitor.
-	OutcomeCanceled Outcome = "canceled"
-)
-
-var severity = map[Outcome]int{
-	OutcomePass:      0,
-	OutcomeFail:      1,
-	OutcomeTimeout:   2,
-	OutcomePanic:     3,
-	OutcomeBootFail:  4,
-	OutcomeCanceled:  5,
-	OutcomeQEMUError: 6,
-}
-
-// Completed reports whether the guest ran to its end, so that its test
-// results (KTAP) are complete and meaningful.
-func (o Outcome) Completed() bool { return o == OutcomePass || o == OutcomeFail }
-
-// Worse returns the more severe of two outcomes, e.g. to combine the run's
-// outcome with the verdict of the tests it ran (OutcomePass or OutcomeFail).
-func Worse(a, b Outcome) Outcome {
-	if severity[b] > severity[a] {
-		return b
-	}
-	return a
-}
-
 // StopReason says why the rig ended a run; StopNone means QEMU exited on
 // its own. It is the "which timer fired" input of Classify.
 type StopReason string

@@ -29,6 +29,7 @@ type InfraError struct {
 	// notStarted marks the failure to start QEMU, which Run turns into
 	// a qemu_error Result.
 	notStarted bool
+	argv       []string
 }
 
 func (e *InfraError) Error() string {

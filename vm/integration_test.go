@@ -44,9 +44,7 @@ func TestBootRealKernel(t *testing.T) {
 			if _, err := exec.LookPath(spec.QEMU); err != nil {
 				t.Skipf("%s not installed (%s)", spec.QEMU, spec.QEMUPackage)
 			}
-			accel, err := ChooseAccel(spec, AccelAuto, runtime.GOARCH, func() error {
-				return CheckKVM(context.Background(), spec)
-			})
+			accel, err := SelectAccel(context.Background(), spec, AccelAuto, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -54,8 +54,8 @@ type Config struct {
 	// Accel is the accelerator chosen by ChooseAccel; the zero value is TCG.
 	Accel AccelChoice
 	// Options add to the QEMU command line (memory, SMP, kernel arguments,
-	// gdb, extra QEMU arguments). The Machine adds the accelerator, the
-	// QMP socket and the console mode itself.
+	// gdb, extra QEMU arguments). Argv adds the accelerator, the QMP
+	// socket and the console mode.
 	Options []Option
 	// LogPath is the console log file, created or truncated. Required.
 	LogPath string
@@ -81,6 +81,28 @@ type Config struct {
 	QMPTimeout time.Duration
 	// Logf receives diagnostics such as "QMP unavailable"; nil discards.
 	Logf func(format string, args ...any)
+	// OnStart, if set, receives the QEMU argv just before it is executed:
+	// the command that runs, as Result.Argv keeps it.
+	OnStart func(argv []string)
+}
+
+// Argv is the complete QEMU command line of a run of cfg whose QMP socket
+// is at qmpSocket (none if empty): the accelerator, the console wiring
+// and the QMP socket included. Start executes exactly this argv. It is
+// pure; a run's own socket path is only known inside Start, so callers
+// get the argv that ran from Config.OnStart or Result.Argv.
+func (cfg Config) Argv(qmpSocket string) ([]string, error) {
+	accel := cfg.Accel.Accel
+	if accel == AccelAuto {
+		accel = AccelTCG
+	}
+	opts := append([]Option{}, cfg.Options...)
+	opts = append(opts, WithAccel(accel))
+	if cfg.Stdin != nil {
+		opts = append(opts, WithConsole(ConsoleInteractive))
+	}
+	opts = append(opts, WithQMP(qmpSocket))
+	return Cmdline(cfg.Spec, cfg.Kernel, cfg.Initrd, opts...)
 }
 
 // Result is the outcome of a run with its evidence. The embedded Verdict
@@ -89,7 +111,8 @@ type Result struct {
 	Verdict
 	Arch  string
 	Accel AccelChoice
-	// Argv is the QEMU command line (ShellQuote it to rerun by hand).
+	// Argv is the QEMU command line that ran, exactly (Config.Argv); it
+	// is empty when the configuration was rejected before QEMU.
 	Argv    []string
 	LogPath string
 	// RegistersPath is the register dump taken on a timeout, if any.
@@ -209,11 +232,7 @@ func Start(ctx context.Context, cfg Config) (_ *Machine, err error) {
 		}
 	}()
 
-	opts := append([]Option{}, cfg.Options...)
-	opts = append(opts, WithAccel(cfg.Accel.Accel))
-	if cfg.Stdin != nil {
-		opts = append(opts, WithConsole(ConsoleInteractive))
-	}
+	var qmpPath string
 	if !cfg.NoQMP {
 		// A short directory: unix socket paths are limited to 107 bytes.
 		dir, err := os.MkdirTemp("", "vm-qmp-")
@@ -221,10 +240,10 @@ func Start(ctx context.Context, cfg Config) (_ *Machine, err error) {
 			return nil, &InfraError{Op: "creating QMP socket directory", Err: err}
 		}
 		undo = append(undo, func() { os.RemoveAll(dir) })
-		m.qmpDir, m.qmpPath = dir, filepath.Join(dir, "qmp.sock")
-		opts = append(opts, WithQMP(m.qmpPath))
+		m.qmpDir, qmpPath = dir, filepath.Join(dir, "qmp.sock")
+		m.qmpPath = qmpPath
 	}
-	m.argv, err = Cmdline(cfg.Spec, cfg.Kernel, cfg.Initrd, opts...)
+	m.argv, err = cfg.Argv(qmpPath)
 	if err != nil {
 		return nil, fmt.Errorf("building QEMU command line: %w", err)
 	}
@@ -285,6 +304,9 @@ func Start(ctx context.Context, cfg Config) (_ *Machine, err error) {
 	cmd.WaitDelay = cfg.KillGrace
 	m.cmd = cmd
 
+	if cfg.OnStart != nil {
+		cfg.OnStart(m.Argv())
+	}
 	// Pdeathsig fires when the starting OS thread exits, not the process.
 	// A fresh goroutine never runs on a thread locked by someone else, and
 	// Go only ends threads that were locked, so this thread stays.
@@ -293,7 +315,7 @@ func Start(ctx context.Context, cfg Config) (_ *Machine, err error) {
 	if err := <-started; err != nil {
 		fmt.Fprintf(m.logW, "vm: starting QEMU: %v\n", err)
 		m.logW.Flush()
-		return nil, &InfraError{Op: "starting QEMU", Err: err, LogPath: cfg.LogPath, notStarted: true}
+		return nil, &InfraError{Op: "starting QEMU", Err: err, LogPath: cfg.LogPath, notStarted: true, argv: m.argv}
 	}
 	m.start = time.Now()
 	outW.Close()
@@ -348,6 +370,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			Verdict: Classify(cfg.Detect, nil, Exit{StartErr: ie.Err}),
 			Arch:    cfg.Spec.Name,
 			Accel:   cfg.Accel,
+			Argv:    ie.argv,
 			LogPath: cfg.LogPath,
 			cause:   err,
 		}

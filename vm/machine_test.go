@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +58,9 @@ func fakeQEMU(mode string) {
 			time.Sleep(time.Hour)
 		}
 	}
+	if p := os.Getenv("VM_FAKE_ARGS"); p != "" {
+		os.WriteFile(p, []byte(strings.Join(os.Args, "\x00")), 0o644)
+	}
 	out("[    0.000000] Linux version 6.12.0-fake\r\n")
 	switch mode {
 	case "poweroff":
@@ -73,6 +77,10 @@ func fakeQEMU(mode string) {
 		fmt.Fprintln(os.Stderr, "qemu-fake: -kernel /nope: could not open kernel file")
 		os.Exit(1)
 	case "silent":
+		hang()
+	case "firmware":
+		// A KVM probe whose guest runs: the firmware's first words.
+		out("SeaBIOS (version fake)\n")
 		hang()
 	case "hang", "hang-ignore-term":
 		out(fakeMarker + "\r\nhanging\r\n")
@@ -502,4 +510,48 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestMachineArgvIsWhatRan: the argv handed to OnStart (what -v prints),
+// Result.Argv (what the JSON keeps) and the argv QEMU received are one,
+// the QMP socket and the console wiring included.
+func TestMachineArgvIsWhatRan(t *testing.T) {
+	for _, interactive := range []bool{false, true} {
+		cfg := fakeConfig(t, "poweroff")
+		got := filepath.Join(t.TempDir(), "args")
+		t.Setenv("VM_FAKE_ARGS", got)
+		cfg.NoQMP = false
+		cfg.QMPTimeout = 300 * time.Millisecond
+		if interactive {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close()
+			cfg.Stdin = r
+		}
+		var printed []string
+		cfg.OnStart = func(argv []string) { printed = argv }
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("interactive=%v: %v", interactive, err)
+		}
+		b, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := strings.Split(string(b), "\x00")
+		if !slices.Equal(printed, res.Argv) || !slices.Equal(ran, res.Argv) {
+			t.Fatalf("interactive=%v:\nprinted %q\nresult  %q\nran     %q", interactive, printed, res.Argv, ran)
+		}
+		joined := strings.Join(ran, " ")
+		wantConsole := "-serial stdio"
+		if interactive {
+			wantConsole = "-serial chardev:con0"
+		}
+		if !strings.Contains(joined, "-qmp unix:") || !strings.Contains(joined, wantConsole) || !strings.Contains(joined, "-accel kvm") {
+			t.Errorf("interactive=%v: argv %q lacks the QMP socket, %q or the accelerator", interactive, joined, wantConsole)
+		}
+	}
 }

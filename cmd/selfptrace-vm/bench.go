@@ -209,7 +209,7 @@ func benchArch(ctx context.Context, b *bootFlags, o *benchFlags, a arch.Spec, re
 		res, err := rig.Run(ctx, ro)
 		ref := bench.RunRef{Kernel: flavor}
 		if res != nil {
-			ref.Outcome, ref.ConsoleLog, ref.Error = res.Run.Outcome, res.Run.ConsoleLog, res.Run.Error
+			ref.Outcome, ref.ConsoleLog, ref.Error = string(res.Run.Outcome), res.Run.ConsoleLog, res.Run.Error
 		}
 		ar.Runs = append(ar.Runs, ref)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sort"
+	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
@@ -35,7 +36,8 @@ func hostTools() []kbuild.Tool {
 }
 
 func runDoctor(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("doctor", e.stderr, "")
+	fs := newFlagSet("doctor", e.stderr, "[--cache-dir DIR]")
+	cacheDir := fs.String("cache-dir", defaultCacheDir(), "cache of the KVM probe's verdict (and of builds); env SELFPTRACE_VM_CACHE")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,16 +57,31 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		missing = append(missing, "linux-source-6.12")
 	}
 	for _, a := range arch.All() {
-		choice, err := vm.ChooseAccel(a, vm.AccelAuto, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
+		// The same choice as test, run and shell: the same probe, the
+		// same cache.
+		var probe string
+		choice, err := vm.ChooseAccel(a, vm.AccelAuto, runtime.GOARCH, func() (vm.KVMVerdict, error) {
+			v, err := vm.CheckKVM(ctx, a, *cacheDir)
+			probe = probeCost(v)
+			return v, err
+		})
 		if err != nil {
 			fmt.Fprintf(e.stdout, "note     %-26s %v\n", a.Name+" accelerator", err)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "ok       %-26s %s\n", a.Name+" accelerator", choice)
+		fmt.Fprintf(e.stdout, "ok       %-26s %s%s\n", a.Name+" accelerator", choice, probe)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return failure{fmt.Sprintf("%d host dependencies missing; run make deps", len(missing))}
 	}
 	return nil
+}
+
+// probeCost says what a KVM verdict cost this run.
+func probeCost(v vm.KVMVerdict) string {
+	if v.Cached {
+		return fmt.Sprintf(" [KVM probe: cached, it took %s]", v.Took.Round(time.Millisecond))
+	}
+	return fmt.Sprintf(" [KVM probe: %s]", v.Took.Round(time.Millisecond))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/rig"
+	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
 // exitStatus makes the process exit with a guest command's status.
@@ -55,9 +56,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	r := res.Run
 	switch {
-	case r.Outcome == report.OutcomePass:
+	case r.Outcome == vm.OutcomePass:
 		return nil
-	case r.Outcome == report.OutcomeFail && res.ExitStatus > 0:
+	case r.Outcome == vm.OutcomeFail && res.ExitStatus > 0:
 		return exitStatus{res.ExitStatus}
 	default:
 		report.Results{Runs: []report.Run{r}}.WriteSummary(e.stderr)

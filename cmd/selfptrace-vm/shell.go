@@ -70,7 +70,7 @@ func runShell(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if res.Run.Outcome != report.OutcomePass && res.Run.Outcome != report.OutcomeFail {
+	if res.Run.Outcome != vm.OutcomePass && res.Run.Outcome != vm.OutcomeFail {
 		report.Results{Runs: []report.Run{res.Run}}.WriteSummary(e.stderr)
 		return failure{fmt.Sprintf("%s shell ended with outcome %s", a.Name, res.Run.Outcome)}
 	}
