@@ -25,10 +25,16 @@ type console struct {
 
 func (e *env) startConsole(t *testing.T, args ...string) *console {
 	t.Helper()
-	c := &console{more: make(chan struct{}, 1), done: make(chan error, 1)}
-	c.cmd = exec.Command(e.bin, args...)
-	c.cmd.Dir = e.root
-	c.cmd.Env = append(os.Environ(), "SELFPTRACE_VM_CACHE="+e.cache)
+	cmd := exec.Command(e.bin, args...)
+	cmd.Dir = e.root
+	cmd.Env = append(os.Environ(), "SELFPTRACE_VM_CACHE="+e.cache)
+	return startConsoleCmd(t, cmd)
+}
+
+// startConsoleCmd starts cmd with its input and merged output on pipes.
+func startConsoleCmd(t *testing.T, cmd *exec.Cmd) *console {
+	t.Helper()
+	c := &console{cmd: cmd, more: make(chan struct{}, 1), done: make(chan error, 1)}
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

@@ -109,7 +109,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(fmt.Errorf("creating output directory: %w", err))
 	}
 
-	// 1. Kernel.
+	// 1. Accelerator: KVM only where a guest has been seen running under
+	// it (a probe of the firmware, cached per host boot and QEMU binary).
+	// First, so that --accel kvm on a host where KVM does not run guests
+	// fails before a kernel build.
+	o.Progress.Phase(a.Name, "accelerator")
+	choice, err := vm.SelectAccel(ctx, a, o.Accel, o.Kernel.CacheDir)
+	o.Progress.Done(a.Name, err)
+	if err != nil {
+		return fail(err)
+	}
+	res.Run.Accel, res.Run.AccelReason = string(choice.Accel), choice.Reason
+
+	// 2. Kernel.
 	o.Kernel.Progress = o.Progress
 	k, err := kbuild.Build(ctx, o.Kernel)
 	if err != nil {
@@ -118,16 +130,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Kernel = k
 	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Image: k.Image, CacheHit: k.CacheHit}
 	res.Run.Timings.KernelBuild = seconds(k.Duration)
-
-	// 2. Accelerator: KVM only where a guest has been seen running under
-	// it (a probe of the firmware, cached per host boot and QEMU binary).
-	o.Progress.Phase(a.Name, "accelerator")
-	choice, err := vm.SelectAccel(ctx, a, o.Accel, o.Kernel.CacheDir)
-	o.Progress.Done(a.Name, err)
-	if err != nil {
-		return fail(err)
-	}
-	res.Run.Accel, res.Run.AccelReason = string(choice.Accel), choice.Reason
 
 	// 3. Image.
 	var extraBins []plan.Binary
@@ -224,7 +226,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(err)
 	}
 
-	// 4. Collect and judge.
+	// 5. Collect and judge.
 	judge(res, vr, logPath, o.Mode)
 	res.Run.Timings.Total = seconds(time.Since(start))
 	return res, nil

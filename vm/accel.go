@@ -284,13 +284,28 @@ func IdentifyQEMU(name string) (QEMUIdentity, error) {
 	return QEMUIdentity{Path: p, Size: st.Size(), ModTime: st.ModTime()}, nil
 }
 
-// KVMCacheKey is the cache key of a KVM verdict: the host's boot, the
-// QEMU binary, and the probe itself (arch, machine, arguments, expected
-// output). A reboot, a QEMU upgrade or a changed probe makes a new key.
-func KVMCacheKey(bootID string, q QEMUIdentity, spec arch.Spec) string {
+// KVMDevicePath is the KVM device; its state is part of the cache key.
+const KVMDevicePath = "/dev/kvm"
+
+// kvmDeviceState describes the KVM device node: absent, or its mode,
+// owner and device number, so that loading the module or changing the
+// node's permissions within a boot makes a new cache key.
+func kvmDeviceState(path string) string {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return "absent"
+	}
+	return fmt.Sprintf("mode=%o uid=%d gid=%d rdev=%d", st.Mode, st.Uid, st.Gid, st.Rdev)
+}
+
+// KVMCacheKey is the cache key of a KVM verdict: the host's boot and the
+// state of its KVM device, the QEMU binary, and the probe itself (arch,
+// machine, arguments, expected output). A reboot, a new /dev/kvm, a QEMU
+// upgrade or a changed probe makes a new key.
+func KVMCacheKey(bootID, kvmDevice string, q QEMUIdentity, spec arch.Spec) string {
 	h := sha256.New()
 	for _, f := range []string{
-		"kvm-verdict-v1", strings.TrimSpace(bootID),
+		"kvm-verdict-v1", strings.TrimSpace(bootID), kvmDevice,
 		q.Path, strconv.FormatInt(q.Size, 10), strconv.FormatInt(q.ModTime.UnixNano(), 10),
 		spec.Name, strings.Join(spec.Machine, " "), strings.Join(spec.KVMProbe.Args, " "), spec.KVMProbe.Expect,
 		ProbeTimeout.String(),
@@ -349,7 +364,7 @@ func CheckKVM(ctx context.Context, spec arch.Spec, cacheDir string) (KVMVerdict,
 	bootID, idErr := os.ReadFile(BootIDPath)
 	var key, path string
 	if idErr == nil && cacheDir != "" {
-		key = KVMCacheKey(string(bootID), q, spec)
+		key = KVMCacheKey(string(bootID), kvmDeviceState(KVMDevicePath), q, spec)
 		path = KVMCachePath(cacheDir, spec, key)
 		if v, ok := readKVMCache(path, key); ok {
 			return v, nil

@@ -168,8 +168,8 @@ func TestProbeKVM(t *testing.T) {
 func TestKVMCacheKey(t *testing.T) {
 	spec, _ := arch.Lookup("x86_64")
 	q := QEMUIdentity{Path: "/usr/bin/qemu-system-x86_64", Size: 100, ModTime: time.Unix(1000, 0)}
-	base := KVMCacheKey("boot-1\n", q, spec)
-	if base != KVMCacheKey("boot-1", q, spec) {
+	base := KVMCacheKey("boot-1\n", "absent", q, spec)
+	if base != KVMCacheKey("boot-1", "absent", q, spec) {
 		t.Error("the boot id's newline changes the key")
 	}
 	other := spec
@@ -179,11 +179,12 @@ func TestKVMCacheKey(t *testing.T) {
 	q3.Size = 101
 	q4.ModTime = time.Unix(1001, 0)
 	for name, k := range map[string]string{
-		"another boot":  KVMCacheKey("boot-2", q, spec),
-		"another path":  KVMCacheKey("boot-1", q2, spec),
-		"another size":  KVMCacheKey("boot-1", q3, spec),
-		"another mtime": KVMCacheKey("boot-1", q4, spec),
-		"another probe": KVMCacheKey("boot-1", q, other),
+		"another boot":  KVMCacheKey("boot-2", "absent", q, spec),
+		"another path":  KVMCacheKey("boot-1", "absent", q2, spec),
+		"another size":  KVMCacheKey("boot-1", "absent", q3, spec),
+		"another mtime": KVMCacheKey("boot-1", "absent", q4, spec),
+		"another probe": KVMCacheKey("boot-1", "absent", q, other),
+		"/dev/kvm made": KVMCacheKey("boot-1", "mode=20666 uid=0 gid=108 rdev=2792", q, spec),
 	} {
 		if k == base {
 			t.Errorf("%s: same key", name)

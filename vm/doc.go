@@ -5,7 +5,12 @@
 //   - Cmdline is a pure function that turns an arch.Spec and Options into a
 //     QEMU argv. Each Option adds its QEMU arguments and the kernel arguments
 //     it needs together, and inconsistent input is rejected.
-//   - ChooseAccel picks KVM or TCG and says why; timeouts scale under TCG.
+//   - ChooseAccel picks KVM or TCG and says why: KVM only when ProbeKVM saw
+//     QEMU's firmware run under it (CheckKVM caches the verdict per host
+//     boot and QEMU binary); timeouts scale under TCG.
+//   - Config.Argv is the complete QEMU argv of a run (accelerator, console
+//     wiring and QMP socket included); Start runs exactly that argv and
+//     hands it to Config.OnStart and Result.Argv.
 //   - Start runs QEMU (always killed with the run), merges its stdout and
 //     stderr into whole lines, saves them to a log file, streams them to an
 //     optional writer, and watches three timers (boot marker, no output, whole
@@ -19,5 +24,6 @@
 //
 // Whether the tests inside the guest passed is decided from KTAP elsewhere;
 // the run-level Outcome here says whether the guest ran to completion, and
-// Worse combines both.
+// Worse combines both. Outcome is the rig's one outcome type: report.Run
+// keeps it.
 package vm
