@@ -114,3 +114,20 @@ func TestJudgeKernelWarningFails(t *testing.T) {
 		t.Errorf("a kernel warning with passing tests: outcome %s error %q excerpt %q", res.Run.Outcome, res.Run.Error, res.Run.Excerpt)
 	}
 }
+
+// TestJudgeCombinesWithWorse: the run's outcome is vm.Worse of the VM's
+// verdict and the tests', for every pair.
+func TestJudgeCombinesWithWorse(t *testing.T) {
+	failing := strings.Replace(goodLog, "ok 1 selfptrace.TestA", "not ok 1 selfptrace.TestA", 1)
+	for _, vmOut := range []vm.Outcome{vm.OutcomePass, vm.OutcomeFail, vm.OutcomeTimeout, vm.OutcomePanic, vm.OutcomeBootFail, vm.OutcomeQEMUError} {
+		for log, tests := range map[string]vm.Outcome{goodLog: vm.OutcomePass, failing: vm.OutcomeFail} {
+			res := judgeLog(t, log, vmOut, plan.Suite)
+			if want := vm.Worse(vmOut, tests); res.Run.Outcome != want {
+				t.Errorf("vm %s, tests %s: outcome %s, want %s", vmOut, tests, res.Run.Outcome, want)
+			}
+		}
+	}
+	if vm.Worse(vm.OutcomePass, "bogus") != "bogus" {
+		t.Error("an unknown outcome must not count as a pass")
+	}
+}
