@@ -199,11 +199,21 @@ func ProbeKVM(ctx context.Context, spec arch.Spec, qemu string, timeout time.Dur
 	var v KVMVerdict
 	var probeErr error
 	exited := false
+	ran := func() KVMVerdict {
+		return KVMVerdict{Usable: true, Reason: fmt.Sprintf("KVM ran guest firmware (its %q output seen after %s)", spec.KVMProbe.Expect, roundMS(time.Since(start)))}
+	}
 	select {
 	case <-found:
-		v = KVMVerdict{Usable: true, Reason: fmt.Sprintf("KVM ran guest firmware (its %q output seen after %s)", spec.KVMProbe.Expect, roundMS(time.Since(start)))}
+		v = ran()
 	case <-eof:
-		exited = true
+		// The firmware may have spoken and QEMU ended (s390x: no boot
+		// device): found is closed before eof.
+		select {
+		case <-found:
+			v = ran()
+		default:
+			exited = true
+		}
 	case <-timer.C:
 		v = KVMVerdict{Reason: fmt.Sprintf("QEMU started a KVM guest that ran no code within %s (no %q from the firmware): KVM opens but does not execute guests", timeout, spec.KVMProbe.Expect)}
 	case <-ctx.Done():

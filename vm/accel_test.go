@@ -134,6 +134,12 @@ func TestProbeKVM(t *testing.T) {
 			t.Errorf("probe took %s although the firmware spoke at once", v.Took)
 		}
 	})
+	t.Run("guest runs and QEMU ends", func(t *testing.T) {
+		v, err := ProbeKVM(ctx, probeSpec(t, "firmware-exit"), "", time.Minute)
+		if err != nil || !v.Usable {
+			t.Fatalf("got %+v, %v; want usable", v, err)
+		}
+	})
 	t.Run("guest never runs", func(t *testing.T) {
 		start := time.Now()
 		v, err := ProbeKVM(ctx, probeSpec(t, "silent"), "", 300*time.Millisecond)

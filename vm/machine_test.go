@@ -82,6 +82,10 @@ func fakeQEMU(mode string) {
 		// A KVM probe whose guest runs: the firmware's first words.
 		out("SeaBIOS (version fake)\n")
 		hang()
+	case "firmware-exit":
+		// The firmware speaks and finds nothing to boot (s390x).
+		out("SeaBIOS (version fake)\n")
+		os.Exit(0)
 	case "hang", "hang-ignore-term":
 		out(fakeMarker + "\r\nhanging\r\n")
 		hang()
