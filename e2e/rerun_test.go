@@ -12,8 +12,8 @@ import (
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
-// TestPrintedArgvIsWhatRanAndRerunWorks fails a run on purpose (no test
-// matches --run): the QEMU command -v prints is the one the JSON keeps,
+// TestPrintedArgvIsWhatRanAndRerunWorks fails a run on purpose (a guest
+// test that hangs past --timeout): the QEMU command -v prints is the one the JSON keeps,
 // QMP socket and console wiring included, and the "reproduce
 // interactively" line of the summary, pasted into a shell from another
 // directory, boots the same image to a shell that answers.
@@ -21,9 +21,10 @@ func TestPrintedArgvIsWhatRanAndRerunWorks(t *testing.T) {
 	e := needEnv(t)
 	out := t.TempDir()
 	js := filepath.Join(out, "r.json")
-	r := e.run(t, 20*time.Minute, "test", "--arch", "x86_64", "--accel", "tcg", "-v", "--run", "^NoSuchTest$", "--json", js, "--out", out)
+	r := e.run(t, 20*time.Minute, "test", "--arch", "x86_64", "--accel", "tcg", "-v",
+		"--tests", "./tests/faults", "--run", "^TestHang$", "--timeout", "2s", "--json", js, "--out", out)
 	if r.code != 1 {
-		t.Fatalf("exit %d, want 1 (no test ran)\n%s", r.code, tailOf(r.stderr, 20))
+		t.Fatalf("exit %d, want 1 (a test timed out)\n%s", r.code, tailOf(r.stderr, 20))
 	}
 	run := readResults(t, js).Runs[0]
 	printed := regexp.MustCompile(`(?m)^\[x86_64\] qemu: (.*)$`).FindStringSubmatch(r.stderr)
