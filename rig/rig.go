@@ -220,7 +220,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	var ce *vm.CanceledError
 	var ie *vm.InfraError
-	if errors.As(err, &ce) || errors.As(err, &ie) || ctx.Err() != nil {
+	if err != nil && (errors.As(err, &ce) || errors.As(err, &ie) || ctx.Err() != nil) {
 		res.Run.Outcome = vr.Outcome
 		res.Run.Excerpt = strings.Join(vr.Excerpt, "\n")
 		return fail(err)
