@@ -11,7 +11,7 @@ import (
 
 func sample() Results {
 	return Results{Runs: []Run{
-		{Arch: "x86_64", Outcome: vm.OutcomePass, Accel: "tcg",
+		{Arch: "x86_64", Outcome: vm.OutcomePass, Accel: "tcg", AccelReason: "KVM unusable: no guest code ran",
 			Kernel:  Kernel{Version: "6.12.117", Patched: true, Image: "/c/bzImage", CacheHit: true},
 			Tests:   []Test{{Name: "smoke.TestA", Status: Pass, Duration: 0.5}, {Name: "smoke.TestA/sub", Status: Pass}},
 			Timings: Timings{Total: 3}},
@@ -25,7 +25,7 @@ func TestJSONRoundTripKeepsNames(t *testing.T) {
 	if err := sample().WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"runs"`, `"arch"`, `"kernel"`, `"version"`, `"patched"`, `"image"`, `"cache_hit"`, `"accel"`, `"outcome"`,
+	for _, key := range []string{`"runs"`, `"arch"`, `"kernel"`, `"version"`, `"patched"`, `"image"`, `"cache_hit"`, `"accel"`, `"accel_reason"`, `"outcome"`,
 		`"tests"`, `"name"`, `"status"`, `"duration_s"`, `"output"`, `"timings_s"`, `"kernel_build"`, `"initramfs"`, `"boot"`, `"total"`} {
 		if !strings.Contains(b.String(), key) {
 			t.Errorf("JSON lacks %s", key)
@@ -35,7 +35,8 @@ func TestJSONRoundTripKeepsNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.Runs) != 2 || rs.Runs[1].Tests[1].Status != Timeout || !rs.Runs[0].Kernel.CacheHit {
+	if len(rs.Runs) != 2 || rs.Runs[1].Tests[1].Status != Timeout || !rs.Runs[0].Kernel.CacheHit ||
+		rs.Runs[1].Outcome != vm.OutcomePanic || rs.Runs[0].AccelReason != "KVM unusable: no guest code ran" {
 		t.Errorf("round trip lost data: %+v", rs)
 	}
 }
@@ -93,5 +94,13 @@ func TestSummaryNamesFailures(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestSummaryShowsTheAcceleratorAndWhy(t *testing.T) {
+	var b bytes.Buffer
+	sample().WriteSummary(&b)
+	if !strings.Contains(b.String(), "accelerator tcg: KVM unusable: no guest code ran") {
+		t.Errorf("summary lacks the accelerator's reason:\n%s", b.String())
 	}
 }
