@@ -14,48 +14,6 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
-// Tool is a host program the build needs and the Debian package that has it.
-type Tool struct {
-	Name    string
-	Package string
-}
-
-// Tools lists what building a kernel for a needs.
-func Tools(a arch.Spec) []Tool {
-	return []Tool{
-		{"make", "make"},
-		{"gcc", "gcc"},
-		{a.CrossCompile + "gcc", a.CrossPackage},
-		{"flex", "flex"},
-		{"bison", "bison"},
-		{"bc", "bc"},
-		{"patch", "patch"},
-		{"tar", "tar"},
-		{"xz", "xz-utils"},
-		{"perl", "perl"},
-	}
-}
-
-// checkTools fails with the Debian packages to install for missing tools.
-func checkTools(a arch.Spec) error {
-	var missing, pkgs []string
-	seen := map[string]bool{}
-	for _, t := range Tools(a) {
-		if _, err := exec.LookPath(t.Name); err != nil {
-			missing = append(missing, t.Name)
-			if !seen[t.Package] {
-				seen[t.Package] = true
-				pkgs = append(pkgs, t.Package)
-			}
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return fmt.Errorf("missing host tools: %s (install with: apt-get install %s, or run make deps)",
-		strings.Join(missing, ", "), strings.Join(pkgs, " "))
-}
-
 func compilerVersion(ctx context.Context, a arch.Spec) (string, error) {
 	out, err := exec.CommandContext(ctx, a.CrossCompile+"gcc", "--version").Output()
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 )
 
@@ -147,10 +148,10 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 	if o.CacheDir == "" {
 		return nil, errors.New("kbuild: no cache directory")
 	}
-	if err := checkTools(o.Arch); err != nil {
+	if err := hosttools.Check(hosttools.KernelBuild, o.Arch); err != nil {
 		return nil, err
 	}
-	src, err := resolveSource(ctx, o.Source)
+	src, err := resolveSource(ctx, o.Arch, o.Source)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 )
 
@@ -131,31 +132,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// tool is a host program Build needs and the Debian package that has it.
-type tool struct{ name, pkg string }
-
-func tools(a arch.Spec) []tool {
-	return []tool{
-		{"make", "make"},
-		{"rsync", "rsync"}, // headers_install copies with rsync
-		{a.CrossCompile + "gcc", a.CrossPackage},
-	}
-}
-
-func checkTools(a arch.Spec) error {
-	var missing, pkgs []string
-	for _, t := range tools(a) {
-		if _, err := exec.LookPath(t.name); err != nil {
-			missing = append(missing, t.name)
-			pkgs = append(pkgs, t.pkg)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing host tools: %s (install with: apt-get install %s)", strings.Join(missing, ", "), strings.Join(pkgs, " "))
-	}
-	return nil
-}
-
 func (o *Options) fill() {
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
@@ -180,7 +156,7 @@ func (o *Options) validate() error {
 			return fmt.Errorf("%s is not an unpacked kernel tree with selftests: %w", o.SourceDir, err)
 		}
 	}
-	return checkTools(o.Arch)
+	return hosttools.Check(hosttools.Kselftest, o.Arch)
 }
 
 // selected returns the recipes o asks for, in table order.

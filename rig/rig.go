@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kselftest"
@@ -97,8 +97,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Run.Timings.Total = seconds(time.Since(start))
 		return res, err
 	}
-	if _, err := exec.LookPath(a.QEMU); err != nil {
-		return fail(fmt.Errorf("%s not found in PATH: install it with apt-get install %s (or run make deps)", a.QEMU, a.QEMUPackage))
+	if err := hosttools.Check(hosttools.Boot, a); err != nil {
+		return fail(err)
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fail(fmt.Errorf("creating output directory: %w", err))
