@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/report"
 )
 
@@ -125,13 +126,8 @@ func readResults(t *testing.T, path string) report.Results {
 	return rs
 }
 
-func tailOf(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// tailOf is the last n lines of s, for failure messages.
+func tailOf(s string, n int) string { return strings.Join(logtail.Lines(s, n), "\n") }
 
 // noQEMULeft fails if a QEMU process whose command line mentions dir (the
 // run's output directory) is still running.

@@ -42,34 +42,6 @@ func verifyEntry(path string) error {
 	return nil
 }
 
-// writeAtomic writes a file through a temporary file in the same directory
-// and a rename, so that readers see the old content or the whole new one.
-func writeAtomic(path string, perm os.FileMode, write func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // commitEntry moves a finished file into the cache at path and writes its
 // checksum file. A crash between the two leaves an entry without checksum,
 // which verifyEntry rejects.
@@ -91,8 +63,5 @@ func commitEntry(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return writeAtomic(sumPath(path), 0o644, func(f *os.File) error {
-		_, err := fmt.Fprintf(f, "%s  %s\n", sum, filepath.Base(path))
-		return err
-	})
+	return fsutil.WriteFileAtomic(sumPath(path), fmt.Appendf(nil, "%s  %s\n", sum, filepath.Base(path)), 0o644)
 }

@@ -3,6 +3,7 @@ package initramfs
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
 func sampleInputs() baseInputs {
@@ -272,8 +274,8 @@ func TestWriteAtomicFailure(t *testing.T) {
 	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := writeAtomic(p, 0o644, func(f *os.File) error {
-		f.WriteString("partial")
+	err := fsutil.WriteAtomic(p, 0o644, func(f io.Writer) error {
+		io.WriteString(f, "partial")
 		return os.ErrClosed
 	})
 	if err == nil {

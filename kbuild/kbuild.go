@@ -25,6 +25,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 )
 
@@ -442,7 +443,7 @@ func (p *plan) configure(ctx context.Context) error {
 		return err
 	}
 	if out, err := p.makeCmd(ctx, cfg, "-s", "tinyconfig").CombinedOutput(); err != nil {
-		return fmt.Errorf("make tinyconfig: %v\n%s", err, tail(out, 20))
+		return fmt.Errorf("make tinyconfig: %v\n%s", err, logtail.String(out, 20))
 	}
 	base, err := os.ReadFile(filepath.Join(cfg, ".config"))
 	if err != nil {
@@ -452,7 +453,7 @@ func (p *plan) configure(ctx context.Context) error {
 		return err
 	}
 	if out, err := p.makeCmd(ctx, cfg, "-s", "olddefconfig").CombinedOutput(); err != nil {
-		return fmt.Errorf("make olddefconfig: %v\n%s", err, tail(out, 20))
+		return fmt.Errorf("make olddefconfig: %v\n%s", err, logtail.String(out, 20))
 	}
 	final, err := os.ReadFile(filepath.Join(cfg, ".config"))
 	if err != nil {
@@ -542,6 +543,9 @@ func (p *plan) makeCmd(ctx context.Context, objDir string, args ...string) *exec
 	return cmd
 }
 
+// buildTailLines is how much of make's output a failed build shows.
+const buildTailLines = 40
+
 // make runs the build, logging to logPath and reporting progress.
 func (p *plan) make(ctx context.Context, logPath string) error {
 	logf, err := os.Create(logPath)
@@ -554,7 +558,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
-	var ring tailRing
+	ring := logtail.NewRing(buildTailLines)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -564,7 +568,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logf, line)
-			ring.add(line)
+			ring.Push(line)
 			if f := strings.Fields(line); len(f) >= 2 && len(f[0]) <= 8 && strings.ToUpper(f[0]) == f[0] {
 				n++
 				p.opts.Progress.Update(p.opts.Arch.Name, fmt.Sprintf("%d steps, %s", n, strings.TrimSpace(line)))

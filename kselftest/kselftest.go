@@ -27,7 +27,6 @@
 package kselftest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -51,7 +50,9 @@ import (
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 )
 
 //go:embed capshim
@@ -290,7 +291,7 @@ func (b *builder) exec(ctx context.Context, program, step string, cmd *exec.Cmd)
 			err = ctx.Err()
 		}
 		out := append(stdout.Bytes(), stderr.Bytes()...)
-		return nil, &Error{Arch: b.opts.Arch.Name, Program: program, Step: step, Command: shellQuote(cmd.Args), Tail: tail(out, 30), Err: err}
+		return nil, &Error{Arch: b.opts.Arch.Name, Program: program, Step: step, Command: shellquote.Join(cmd.Args), Tail: logtail.String(out, 30), Err: err}
 	}
 	return stdout.Bytes(), nil
 }
@@ -528,34 +529,4 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 		bins[i].Path = filepath.Join(entry, bins[i].Name)
 	}
 	return bins, nil
-}
-
-// tail returns the last n lines of out.
-func tail(out []byte, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > 2*n {
-			lines = append(lines[:0], lines[len(lines)-n:]...)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// shellQuote joins argv into a line a shell reads back as argv.
-func shellQuote(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%") == "" {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(q, " ")
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 )
 
 // Test statuses.
@@ -246,7 +248,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
 		for _, t := range bad {
 			fmt.Fprintf(w, "    %s %s\n", strings.ToUpper(t.Status), t.Name)
-			for _, line := range lastLines(t.Output, 6) {
+			for _, line := range logtail.Lines(t.Output, 6) {
 				fmt.Fprintf(w, "        %s\n", line)
 			}
 		}
@@ -254,7 +256,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "    error: %s\n", r.Error)
 		}
 		if r.Excerpt != "" && r.Outcome != OutcomePass && r.Outcome != OutcomeFail {
-			for _, line := range lastLines(r.Excerpt, 15) {
+			for _, line := range logtail.Lines(r.Excerpt, 15) {
 				fmt.Fprintf(w, "    | %s\n", line)
 			}
 		}
@@ -281,13 +283,3 @@ func cacheWord(hit bool) string {
 	return "built"
 }
 
-func lastLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if len(lines) == 1 && lines[0] == "" {
-		return nil
-	}
-	return lines
-}

@@ -18,6 +18,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kselftest"
 	"github.com/selfptrace/selfptrace-vm/ktap"
@@ -94,7 +95,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: report.OutcomeRigError, Tests: []report.Test{}}}
 	fail := func(err error) (*Result, error) {
 		res.Run.Error = err.Error()
-		res.Run.Timings.Total = seconds(time.Since(start))
+		res.Run.Timings.Total = report.Seconds(time.Since(start))
 		return res, err
 	}
 	if err := hosttools.Check(hosttools.Boot, a); err != nil {
@@ -112,7 +113,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Kernel = k
 	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Image: k.Image, CacheHit: k.CacheHit}
-	res.Run.Timings.KernelBuild = seconds(k.Duration)
+	res.Run.Timings.KernelBuild = report.Seconds(k.Duration)
 
 	// 2. Image.
 	choice, err := vm.ChooseAccel(a, o.Accel, runtime.GOARCH, func() error { return vm.CheckKVM(ctx, a) })
@@ -170,7 +171,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(err)
 	}
 	res.Initrd = initrd
-	res.Run.Timings.Initramfs = seconds(img.Timings.Total)
+	res.Run.Timings.Initramfs = report.Seconds(img.Timings.Total)
 
 	// 3. Boot.
 	logPath := filepath.Join(o.OutDir, "console.log")
@@ -181,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Run.QEMU = argv
 	res.Run.ConsoleLog = logPath
-	res.Run.Rerun = vm.ShellQuote(RerunArgv(argv))
+	res.Run.Rerun = shellquote.Join(RerunArgv(argv))
 	if o.OnStart != nil {
 		o.OnStart(argv)
 	}
@@ -199,9 +200,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Timeouts: o.Timeouts,
 	})
 	o.Progress.Done(a.Name, err)
-	res.Run.Timings.Boot = seconds(vr.BootTime)
+	res.Run.Timings.Boot = report.Seconds(vr.BootTime)
 	if vr.Duration > vr.BootTime {
-		res.Run.Timings.Tests = seconds(vr.Duration - vr.BootTime)
+		res.Run.Timings.Tests = report.Seconds(vr.Duration - vr.BootTime)
 	}
 	res.Run.RegDump = vr.RegistersPath
 	if err != nil {
@@ -218,7 +219,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// 4. Collect and judge.
 	judge(res, vr, logPath, o.Mode)
-	res.Run.Timings.Total = seconds(time.Since(start))
+	res.Run.Timings.Total = report.Seconds(time.Since(start))
 	return res, nil
 }
 
@@ -362,8 +363,4 @@ func statusOf(t *ktap.Test) string {
 	default:
 		return report.Fail
 	}
-}
-
-func seconds(d time.Duration) float64 {
-	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }

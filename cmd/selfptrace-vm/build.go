@@ -6,6 +6,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
+	"github.com/selfptrace/selfptrace-vm/report"
 )
 
 func runBuild(ctx context.Context, e *env, args []string) error {
@@ -32,7 +33,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		if k.CacheHit {
 			state = "cached"
 		}
-		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, patchedWord(k.Patched), state, seconds(k.Duration))
+		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, patchedWord(k.Patched), state, report.Seconds(k.Duration))
 		fmt.Fprintln(e.stdout, k.Image)
 	}
 	return nil

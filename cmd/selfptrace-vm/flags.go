@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
@@ -143,10 +142,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{err.Error()}
 	}
 	return nil
-}
-
-func seconds(d time.Duration) float64 {
-	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
 
 // filepathJoinDir returns name in the directory of file.
