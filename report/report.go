@@ -282,4 +282,3 @@ func cacheWord(hit bool) string {
 	}
 	return "built"
 }
-
