@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
@@ -31,7 +32,7 @@ import (
 
 // keyVersion changes whenever the cache layout or the build recipe changes,
 // so old entries are never mistaken for new ones.
-const keyVersion = "selfptrace-vm kbuild v1"
+const keyVersion = "selfptrace-vm kbuild v2"
 
 // Options describes one kernel build.
 type Options struct {
@@ -69,17 +70,14 @@ type Kernel struct {
 	Duration time.Duration `json:"-"`
 }
 
-// meta is stored in each cache entry next to the files it vouches for.
+// meta is kbuild's part of an entry's meta.json (cacheentry.Meta.Info);
+// the checksums of the image, vmlinux and config are cacheentry's.
 type meta struct {
-	Key           string `json:"key"`
-	Arch          string `json:"arch"`
-	Release       string `json:"release"`
-	Patched       bool   `json:"patched"`
-	ImageSHA256   string `json:"image_sha256"`
-	VmlinuxSHA256 string `json:"vmlinux_sha256"`
-	ConfigSHA256  string `json:"config_sha256"`
-	Source        string `json:"source"`
-	Series        string `json:"series,omitempty"`
+	Arch    string `json:"arch"`
+	Release string `json:"release"`
+	Patched bool   `json:"patched"`
+	Source  string `json:"source"`
+	Series  string `json:"series,omitempty"`
 }
 
 // StepError is a failed build step with the tail of its log.
@@ -216,36 +214,28 @@ func Build(ctx context.Context, o Options) (*Kernel, error) {
 // cached returns the entry for p if it exists and every file matches its
 // checksum. A damaged entry is removed so that it is rebuilt.
 func (p *plan) cached() (*Kernel, bool) {
-	data, err := os.ReadFile(filepath.Join(p.entry, "meta.json"))
-	if err != nil {
-		return nil, false
-	}
 	var m meta
-	if json.Unmarshal(data, &m) != nil || m.Key != p.key {
-		os.RemoveAll(p.entry)
+	img := filepath.Base(p.opts.Arch.KernelImage)
+	e, err := cacheentry.Open(p.entry, p.key, &m, img, "vmlinux", "config")
+	if err != nil {
+		var de *cacheentry.DamagedError
+		if errors.As(err, &de) {
+			p.opts.Progress.Update(p.opts.Arch.Name, de.Error()+", rebuilding")
+		}
 		return nil, false
 	}
-	k := &Kernel{
+	return &Kernel{
 		Arch:     p.opts.Arch.Name,
 		Key:      p.key,
 		Release:  m.Release,
 		Patched:  m.Patched,
-		Image:    filepath.Join(p.entry, filepath.Base(p.opts.Arch.KernelImage)),
-		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
-		Config:   filepath.Join(p.entry, "config"),
+		Image:    e.Path(img),
+		Vmlinux:  e.Path("vmlinux"),
+		Config:   e.Path("config"),
 		BuildLog: filepath.Join(p.work, "build.log"),
 		Source:   p.srcDir(),
 		CacheHit: true,
-	}
-	for path, want := range map[string]string{k.Image: m.ImageSHA256, k.Vmlinux: m.VmlinuxSHA256, k.Config: m.ConfigSHA256} {
-		got, err := fsutil.HashFile(path)
-		if err != nil || got != want {
-			p.opts.Progress.Update(p.opts.Arch.Name, fmt.Sprintf("cache entry %s is damaged (%s), rebuilding", p.entry, filepath.Base(path)))
-			os.RemoveAll(p.entry)
-			return nil, false
-		}
-	}
-	return k, true
+	}, true
 }
 
 func (p *plan) build(ctx context.Context) (*Kernel, error) {
@@ -588,7 +578,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 	return nil
 }
 
-// install copies the results into a new cache entry, written in a
+// install copies the results into a new cache entry, staged in a
 // temporary directory and renamed into place.
 func (p *plan) install(logPath string) (*Kernel, error) {
 	a := p.opts.Arch
@@ -596,34 +586,26 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading kernel release: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p.entry), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(p.entry), ".tmp-"+filepath.Base(p.entry)+"-")
+	st, err := cacheentry.Stage(p.entry)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	m := meta{Key: p.key, Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: !p.opts.Vanilla, Source: p.src.path}
+	defer st.Discard()
+	m := meta{Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: !p.opts.Vanilla, Source: p.src.path}
 	for _, pt := range p.series {
 		m.Series += pt.Name + "\n"
 	}
 	imgName := filepath.Base(a.KernelImage)
-	if m.ImageSHA256, err = fsutil.CopyFile(filepath.Join(tmp, imgName), filepath.Join(p.objDir(), a.KernelImage), 0o644); err != nil {
-		return nil, err
+	for name, src := range map[string]string{
+		imgName:   filepath.Join(p.objDir(), a.KernelImage),
+		"vmlinux": filepath.Join(p.objDir(), "vmlinux"),
+		"config":  filepath.Join(p.objDir(), ".config"),
+	} {
+		if err := st.CopyIn(name, src, 0o644); err != nil {
+			return nil, err
+		}
 	}
-	if m.VmlinuxSHA256, err = fsutil.CopyFile(filepath.Join(tmp, "vmlinux"), filepath.Join(p.objDir(), "vmlinux"), 0o644); err != nil {
-		return nil, err
-	}
-	if m.ConfigSHA256, err = fsutil.CopyFile(filepath.Join(tmp, "config"), filepath.Join(p.objDir(), ".config"), 0o644); err != nil {
-		return nil, err
-	}
-	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "meta.json"), data, 0o644); err != nil {
-		return nil, err
-	}
-	os.RemoveAll(p.entry)
-	if err := os.Rename(tmp, p.entry); err != nil {
+	if err := st.Publish(p.key, m); err != nil {
 		return nil, err
 	}
 	return &Kernel{

@@ -32,7 +32,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +47,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
@@ -94,9 +94,9 @@ type Binary struct {
 	Benchmark bool `json:"benchmark,omitempty"`
 }
 
-// meta is stored in each cache entry next to the binaries it vouches for.
+// meta is kselftest's part of an entry's meta.json (cacheentry.Meta.Info);
+// the binaries' checksums are cacheentry's.
 type meta struct {
-	Key       string   `json:"key"`
 	Arch      string   `json:"arch"`
 	Source    string   `json:"source"`
 	Compiler  string   `json:"compiler"`
@@ -442,46 +442,46 @@ func (b *builder) timeout(r recipe) (time.Duration, error) {
 // cached returns the binaries of entry if its meta.json has key k and
 // every binary matches its checksum. A damaged entry is removed.
 func (b *builder) cached(entry, k string) ([]Binary, bool) {
-	data, err := os.ReadFile(filepath.Join(entry, "meta.json"))
+	var m meta
+	names := make([]string, len(b.recipes))
+	for i, r := range b.recipes {
+		names[i] = r.Name
+	}
+	e, err := cacheentry.Open(entry, k, &m, names...)
 	if err != nil {
+		var de *cacheentry.DamagedError
+		if errors.As(err, &de) {
+			b.opts.Progress.Update(b.opts.Arch.Name, "kselftest "+de.Error()+", rebuilding")
+		}
 		return nil, false
 	}
-	var m meta
-	if json.Unmarshal(data, &m) != nil || m.Key != k || len(m.Binaries) != len(b.recipes) {
+	if len(m.Binaries) != len(b.recipes) {
 		os.RemoveAll(entry)
 		return nil, false
 	}
 	for i := range m.Binaries {
 		bin := &m.Binaries[i]
-		bin.Path = filepath.Join(entry, bin.Name)
-		if sum, err := fsutil.HashFile(bin.Path); err != nil || sum != bin.SHA256 {
-			b.opts.Progress.Update(b.opts.Arch.Name, fmt.Sprintf("kselftest cache entry %s is damaged (%s), rebuilding", entry, bin.Name))
-			os.RemoveAll(entry)
-			return nil, false
-		}
+		bin.Path = e.Path(bin.Name)
+		bin.SHA256 = e.Meta.Files[bin.Name]
 	}
 	return m.Binaries, true
 }
 
-// build compiles every recipe into a temporary directory and renames it to
-// entry.
+// build compiles every recipe into a staged entry and publishes it.
 func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]Binary, error) {
 	a := b.opts.Arch
-	if err := os.MkdirAll(filepath.Dir(entry), 0o755); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(entry), ".tmp-"+filepath.Base(entry)+"-")
+	st, err := cacheentry.Stage(entry)
 	if err != nil {
 		return nil, b.fail("", "install", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer st.Discard()
 	bins := make([]Binary, len(b.recipes))
 	var done atomic.Int32
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
 	for i, r := range b.recipes {
 		g.Go(func() error {
-			out := filepath.Join(tmp, r.Name)
+			out := st.Path(r.Name)
 			cmd := command(gctx, filepath.Join(b.paths.Selftests, r.Suite), b.cc, r.compileArgs(b.paths, out)...)
 			if _, err := b.exec(gctx, r.Name, "build", cmd); err != nil {
 				return err
@@ -489,15 +489,11 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 			if err := CheckStatic(out, a); err != nil {
 				return b.fail(r.Name, "check", err)
 			}
-			sum, err := fsutil.HashFile(out)
-			if err != nil {
-				return b.fail(r.Name, "install", err)
-			}
 			d, err := b.timeout(r)
 			if err != nil {
 				return b.fail(r.Name, "build", err)
 			}
-			bins[i] = Binary{Name: r.Name, Suite: r.Suite, SHA256: sum, Timeout: d, Benchmark: r.Benchmark}
+			bins[i] = Binary{Name: r.Name, Suite: r.Suite, Timeout: d, Benchmark: r.Benchmark}
 			n := done.Add(1)
 			b.opts.Progress.Update(a.Name, fmt.Sprintf("%d/%d, built %s", n, len(b.recipes), r.Name))
 			return nil
@@ -506,27 +502,20 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	m := meta{Key: k, Arch: a.Name, Source: b.src, Compiler: in.Compiler, Headers: in.Headers, Binaries: bins, BuildTime: time.Now().UTC().Format(time.RFC3339)}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "meta.json"), append(data, '\n'), 0o644); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := os.Rename(tmp, entry); err != nil {
-		// Another tree with the same content may have built the same
-		// entry meanwhile (the lock is per tree): use it if it is sound.
-		if got, ok := b.cached(entry, k); ok {
-			return got, nil
-		}
-		return nil, b.fail("", "install", err)
-	}
 	for i := range bins {
-		bins[i].Path = filepath.Join(entry, bins[i].Name)
+		if bins[i].SHA256, err = st.Add(bins[i].Name); err != nil {
+			return nil, b.fail(bins[i].Name, "install", err)
+		}
 	}
-	return bins, nil
+	m := meta{Arch: a.Name, Source: b.src, Compiler: in.Compiler, Headers: in.Headers, Binaries: bins, BuildTime: time.Now().UTC().Format(time.RFC3339)}
+	// Another tree with the same content may have built the same entry
+	// meanwhile (the lock is per tree): Publish keeps it if it is sound.
+	if err := st.Publish(k, m); err != nil {
+		return nil, b.fail("", "install", err)
+	}
+	got, ok := b.cached(entry, k)
+	if !ok {
+		return nil, b.fail("", "install", fmt.Errorf("the published entry %s does not verify", entry))
+	}
+	return got, nil
 }
