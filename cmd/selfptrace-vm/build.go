@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/report"
@@ -11,7 +12,7 @@ import (
 
 func runBuild(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlagSet("build", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	fs := newFlagSet("build", e.stderr, "--arch "+arch.Usage(true)+" [--vanilla] [--kernel-src P]")
 	c.register(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -41,7 +42,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 
 func runCacheKey(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlagSet("cache-key", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	fs := newFlagSet("cache-key", e.stderr, "--arch "+arch.Usage(true)+" [--vanilla] [--kernel-src P]")
 	c.register(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err

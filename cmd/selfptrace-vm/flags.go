@@ -29,7 +29,10 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, multiArch bool) {
-	help := "architecture: " + strings.Join(arch.Names(), ", ") + " (amd64 is accepted for x86_64)"
+	help := "architecture: " + strings.Join(arch.Names(), ", ")
+	if note := arch.AliasNote(); note != "" {
+		help += " (" + note + ")"
+	}
 	def := runtimeArch()
 	if multiArch {
 		help += ", a comma-separated list, or all"
