@@ -15,6 +15,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
+	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/rig"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
@@ -82,13 +83,6 @@ func (p *Plan) guestEnv(mechs string) []string {
 		benchfmt.EnvSampleTime+"="+p.SampleTime.String())
 }
 
-func flavorWord(patched bool) string {
-	if patched {
-		return "patched"
-	}
-	return "vanilla"
-}
-
 func (p *Plan) testPackages(pkgs []string) []initramfs.TestPackage {
 	var out []initramfs.TestPackage
 	for _, pkg := range pkgs {
@@ -108,7 +102,7 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 		ro.Tests = p.testPackages([]string{GuestPackage})
 		ro.GuestEnv = p.guestEnv(mechs)
 		ro.Progress = p.Progress
-		flavor := flavorWord(!vanilla)
+		flavor := report.Flavor(!vanilla)
 		ro.OutDir = filepath.Join(p.OutDir, a.Name, name)
 		if p.Console != nil {
 			ro.Console = p.Console(a, name)
@@ -148,7 +142,7 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 	var baselines []BaselineBoot
 	for i := 1; i <= p.Rounds; i++ {
 		for _, vanilla := range []bool{true, false} {
-			res, parsed, err := boot(vanilla, benchfmt.Baseline, fmt.Sprintf("baseline-%s-%d", flavorWord(!vanilla), i))
+			res, parsed, err := boot(vanilla, benchfmt.Baseline, fmt.Sprintf("baseline-%s-%d", report.Flavor(!vanilla), i))
 			if err != nil {
 				ar.Errors = append(ar.Errors, err.Error())
 				ar.Results(pp, baselines)

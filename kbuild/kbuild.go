@@ -28,6 +28,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/report"
 )
 
 // keyVersion changes whenever the cache layout or the build recipe changes,
@@ -140,10 +141,7 @@ func Key(ctx context.Context, o Options) (string, error) {
 }
 
 func newPlan(ctx context.Context, o Options) (*plan, error) {
-	p := &plan{opts: o, flavor: "patched"}
-	if o.Vanilla {
-		p.flavor = "vanilla"
-	}
+	p := &plan{opts: o, flavor: report.Flavor(!o.Vanilla)}
 	if o.CacheDir == "" {
 		return nil, errors.New("kbuild: no cache directory")
 	}

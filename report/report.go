@@ -237,7 +237,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
 		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(r.Outcome), r.Kernel.Version, patchedWord(r.Kernel.Patched), cacheWord(r.Kernel.CacheHit), r.Accel,
+			r.Arch, strings.ToUpper(r.Outcome), r.Kernel.Version, Flavor(r.Kernel.Patched), CacheState(r.Kernel.CacheHit), r.Accel,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {
@@ -267,18 +267,4 @@ func (rs Results) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "    reproduce interactively: %s\n", r.Rerun)
 		}
 	}
-}
-
-func patchedWord(p bool) string {
-	if p {
-		return "patched"
-	}
-	return "vanilla"
-}
-
-func cacheWord(hit bool) string {
-	if hit {
-		return "cached"
-	}
-	return "built"
 }

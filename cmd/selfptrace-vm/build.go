@@ -30,11 +30,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		state := "built"
-		if k.CacheHit {
-			state = "cached"
-		}
-		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, patchedWord(k.Patched), state, report.Seconds(k.Duration))
+		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, report.Flavor(k.Patched), report.CacheState(k.CacheHit), report.Seconds(k.Duration))
 		fmt.Fprintln(e.stdout, k.Image)
 	}
 	return nil
@@ -58,11 +54,4 @@ func runCacheKey(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s-%s\n", a.Name, key[:32])
 	}
 	return nil
-}
-
-func patchedWord(p bool) string {
-	if p {
-		return "patched"
-	}
-	return "vanilla"
 }
