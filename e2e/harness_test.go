@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/report"
 )
@@ -51,12 +52,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: building selfptrace-vm:", err)
 		os.Exit(1)
 	}
-	cache := os.Getenv("SELFPTRACE_VM_CACHE")
-	if cache == "" {
-		home, _ := os.UserCacheDir()
-		cache = filepath.Join(home, "selfptrace-vm")
-	}
-	theEnv = &env{bin: bin, root: root, cache: cache}
+	theEnv = &env{bin: bin, root: root, cache: cacheentry.DefaultRoot()}
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)

@@ -127,3 +127,15 @@ func TestDiscard(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+func TestDefaultRoot(t *testing.T) {
+	t.Setenv(EnvRoot, "/x/cache")
+	if got := DefaultRoot(); got != "/x/cache" {
+		t.Errorf("with %s set: %s", EnvRoot, got)
+	}
+	t.Setenv(EnvRoot, "")
+	t.Setenv("XDG_CACHE_HOME", "/y")
+	if got := DefaultRoot(); got != "/y/selfptrace-vm" {
+		t.Errorf("with XDG_CACHE_HOME: %s", got)
+	}
+}
