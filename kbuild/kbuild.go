@@ -27,6 +27,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
+	"github.com/selfptrace/selfptrace-vm/internal/procgroup"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/report"
 )
@@ -523,11 +524,7 @@ func (p *plan) makeCmd(ctx context.Context, objDir string, args ...string) *exec
 	)
 	// make and its compilers form a process group that dies with us: on
 	// cancellation the whole group gets SIGTERM, then SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	}
-	cmd.WaitDelay = 10 * time.Second
+	procgroup.Own(cmd, syscall.SIGTERM)
 	return cmd
 }
 

@@ -51,6 +51,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
+	"github.com/selfptrace/selfptrace-vm/internal/procgroup"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 )
@@ -275,9 +276,7 @@ func command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = makeEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
+	procgroup.Own(cmd, syscall.SIGKILL)
 	return cmd
 }
 
