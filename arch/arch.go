@@ -170,3 +170,28 @@ func Parse(value string) ([]Spec, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// Usage is the value of --arch in a usage line: the canonical names
+// separated by "|", then "all" if several architectures may be given.
+func Usage(multi bool) string {
+	names := Names()
+	if multi {
+		names = append(names, "all")
+	}
+	return strings.Join(names, "|")
+}
+
+// AliasNote says which other spellings are accepted, e.g. "amd64 and
+// x86-64 are accepted for x86_64; s390 for s390x"; empty if none.
+func AliasNote() string {
+	var parts []string
+	for _, s := range specs {
+		switch n := len(s.Aliases); {
+		case n == 1:
+			parts = append(parts, s.Aliases[0]+" is accepted for "+s.Name)
+		case n > 1:
+			parts = append(parts, strings.Join(s.Aliases[:n-1], ", ")+" and "+s.Aliases[n-1]+" are accepted for "+s.Name)
+		}
+	}
+	return strings.Join(parts, "; ")
+}

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,41 +9,6 @@ import (
 	"slices"
 	"strings"
 )
-
-// ChangeCommentLine returns patch with one comment line of the new or
-// changed file name altered: the first added line of that file's first
-// hunk that continues a C block comment (" * text") gets " [stamp]"
-// appended. The hunk's line counts stay right and the compiled code does
-// not change, but the file's content does, so make rebuilds it: the
-// smallest edit a developer makes to a patch.
-func ChangeCommentLine(patch []byte, name, stamp string) ([]byte, error) {
-	header := "diff --git a/" + name + " b/" + name + "\n"
-	start := bytes.Index(patch, []byte(header))
-	if start < 0 {
-		return nil, fmt.Errorf("the patch does not change %s", name)
-	}
-	end := len(patch)
-	if next := bytes.Index(patch[start+len(header):], []byte("\ndiff --git ")); next >= 0 {
-		end = start + len(header) + next + 1
-	}
-	section := patch[start:end]
-	inHunk := false
-	off := 0
-	for _, line := range bytes.SplitAfter(section, []byte("\n")) {
-		switch {
-		case bytes.HasPrefix(line, []byte("@@ ")):
-			inHunk = true
-		case inHunk && bytes.HasPrefix(line, []byte("+ * ")) && len(bytes.TrimSpace(line)) > 3:
-			at := start + off + len(bytes.TrimRight(line, "\n"))
-			out := make([]byte, 0, len(patch)+len(stamp)+3)
-			out = append(out, patch[:at]...)
-			out = append(out, " ["+stamp+"]"...)
-			return append(out, patch[at:]...), nil
-		}
-		off += len(line)
-	}
-	return nil, fmt.Errorf("no added comment line in the hunks of %s", name)
-}
 
 // ScratchRoot makes dst a checkout that can be changed without touching
 // root: every top-level entry of root is a symbolic link to the real one,

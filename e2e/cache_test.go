@@ -3,13 +3,14 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/selfptrace/selfptrace-vm/bench"
 )
 
 // TestConcurrentRunsBuildOnce starts two test runs at once on one fresh
@@ -96,17 +97,8 @@ func TestDamagedCacheEntryIsRebuilt(t *testing.T) {
 func fakeRoot(t *testing.T, e *env, edit func(root string)) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, name := range []string{"go.mod", "go.sum", "tests", "initramfs", "ktap", "arch", "internal", "kbuild", "vm", "rig", "report", "cmd", "kselftest"} {
-		if _, err := os.Stat(filepath.Join(e.root, name)); err == nil {
-			if err := os.Symlink(filepath.Join(e.root, name), filepath.Join(root, name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, dir := range []string{"patches", "configs"} {
-		if out, err := exec.Command("cp", "-a", filepath.Join(e.root, dir), root).CombinedOutput(); err != nil {
-			t.Fatalf("copying %s: %v %s", dir, err, out)
-		}
+	if err := bench.ScratchRoot(e.root, root, "patches", "configs"); err != nil {
+		t.Fatal(err)
 	}
 	edit(root)
 	return root

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/report"
 )
 
@@ -50,12 +52,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: building selfptrace-vm:", err)
 		os.Exit(1)
 	}
-	cache := os.Getenv("SELFPTRACE_VM_CACHE")
-	if cache == "" {
-		home, _ := os.UserCacheDir()
-		cache = filepath.Join(home, "selfptrace-vm")
-	}
-	theEnv = &env{bin: bin, root: root, cache: cache}
+	theEnv = &env{bin: bin, root: root, cache: cacheentry.DefaultRoot()}
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)
@@ -125,13 +122,8 @@ func readResults(t *testing.T, path string) report.Results {
 	return rs
 }
 
-func tailOf(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// tailOf is the last n lines of s, for failure messages.
+func tailOf(s string, n int) string { return strings.Join(logtail.Lines(s, n), "\n") }
 
 // noQEMULeft fails if a QEMU process whose command line mentions dir (the
 // run's output directory) is still running.

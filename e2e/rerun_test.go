@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/selfptrace/selfptrace-vm/vm"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 )
 
 // TestPrintedArgvIsWhatRanAndRerunWorks fails a run on purpose (a guest
@@ -31,7 +31,7 @@ func TestPrintedArgvIsWhatRanAndRerunWorks(t *testing.T) {
 	if printed == nil {
 		t.Fatalf("-v printed no QEMU command:\n%s", tailOf(r.stderr, 20))
 	}
-	if want := vm.ShellQuote(run.QEMU); printed[1] != want {
+	if want := shellquote.Join(run.QEMU); printed[1] != want {
 		t.Errorf("-v printed\n  %s\nthe JSON keeps\n  %s", printed[1], want)
 	}
 	if argv := strings.Join(run.QEMU, " "); !strings.Contains(argv, "-qmp unix:") || !strings.Contains(argv, "-serial stdio") {

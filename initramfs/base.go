@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/u-root/uio/llog"
 
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 )
 
 // URootModule is the module whose commands make the base image. Its version
@@ -47,7 +50,7 @@ func DefaultCommands() []string {
 
 // baseFormat versions the layout of the base image and of its cache key:
 // change it whenever the base is built differently.
-const baseFormat = "selfptrace-vm initramfs base v1"
+const baseFormat = "selfptrace-vm initramfs base v2"
 
 // baseInputs is everything the base image depends on. Its key names the
 // cache entry.
@@ -114,25 +117,31 @@ type baseBuild struct {
 	build func(tmpDir, out string) error
 }
 
-// path is the cache entry of the base image.
-func (b baseBuild) path() string {
-	return filepath.Join(b.cacheDir, fmt.Sprintf("base-%s-%s.cpio", b.inputs.GOARCH, b.inputs.key()[:24]))
+// baseName is the base image's name inside its cache entry.
+const baseName = "base.cpio"
+
+// entry is the cache entry (a cacheentry directory) of the base image.
+func (b baseBuild) entry() string {
+	return filepath.Join(b.cacheDir, fmt.Sprintf("base-%s-%s", b.inputs.GOARCH, b.inputs.key()[:24]))
 }
+
+// path is the base image inside its cache entry.
+func (b baseBuild) path() string { return filepath.Join(b.entry(), baseName) }
 
 // ensure returns the path of the base image, building it unless a complete
 // cache entry exists. Concurrent callers for the same entry wait for one
 // another through a lock file; a damaged entry is rebuilt.
 func (b baseBuild) ensure(ctx context.Context) (path string, cached bool, err error) {
-	path = b.path()
-	unlock, err := lockFile(ctx, path+".lock")
+	entry, key := b.entry(), b.inputs.key()
+	unlock, err := lockFile(ctx, entry+".lock")
 	if err != nil {
 		return "", false, err
 	}
 	defer unlock()
-	if err := verifyEntry(path); err == nil {
-		b.progress.report("base", "cached "+path)
-		return path, true, nil
-	} else if !os.IsNotExist(err) {
+	if e, err := cacheentry.Open(entry, key, nil, baseName); err == nil {
+		b.progress.report("base", "cached "+e.Path(baseName))
+		return e.Path(baseName), true, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		b.progress.report("base", fmt.Sprintf("rebuilding: %v", err))
 	}
 	if err := ctx.Err(); err != nil {
@@ -143,20 +152,27 @@ func (b baseBuild) ensure(ctx context.Context) (path string, cached bool, err er
 		return "", false, err
 	}
 	defer os.RemoveAll(tmpDir)
-	out := filepath.Join(tmpDir, "base.cpio")
+	st, err := cacheentry.Stage(entry)
+	if err != nil {
+		return "", false, fmt.Errorf("storing the base image in the cache: %w", err)
+	}
+	defer st.Discard()
 	version, _, _ := strings.Cut(b.inputs.URoot, " ")
 	b.progress.report("base", fmt.Sprintf("building the base image for %s with mkuimage from u-root %s", b.inputs.GOARCH, version))
 	create := b.build
 	if create == nil {
 		create = b.create
 	}
-	if err := create(tmpDir, out); err != nil {
+	if err := create(tmpDir, st.Path(baseName)); err != nil {
 		return "", false, fmt.Errorf("mkuimage: %w", err)
 	}
-	if err := commitEntry(out, path); err != nil {
+	if _, err := st.Add(baseName); err != nil {
 		return "", false, fmt.Errorf("storing the base image in the cache: %w", err)
 	}
-	return path, false, nil
+	if err := st.Publish(key, nil); err != nil {
+		return "", false, fmt.Errorf("storing the base image in the cache: %w", err)
+	}
+	return b.path(), false, nil
 }
 
 // create runs mkuimage. mkuimage runs go commands without a context, so a

@@ -2,10 +2,6 @@ package initramfs
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
@@ -18,81 +14,4 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		return nil, err
 	}
 	return func() { _ = l.Unlock() }, nil
-}
-
-// sumPath is where the checksum of a cache entry is kept, in the format of
-// sha256sum, so that `sha256sum -c` can check it by hand.
-func sumPath(path string) string { return path + ".sha256" }
-
-// verifyEntry checks a cache entry against its checksum file. It returns
-// nil only for a complete entry.
-func verifyEntry(path string) error {
-	b, err := os.ReadFile(sumPath(path))
-	if err != nil {
-		return err
-	}
-	want, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-	got, err := fsutil.HashFile(path)
-	if err != nil {
-		return err
-	}
-	if got != want {
-		return fmt.Errorf("%s: sha256 %s, want %s (truncated or corrupted)", path, got, want)
-	}
-	return nil
-}
-
-// writeAtomic writes a file through a temporary file in the same directory
-// and a rename, so that readers see the old content or the whole new one.
-func writeAtomic(path string, perm os.FileMode, write func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// commitEntry moves a finished file into the cache at path and writes its
-// checksum file. A crash between the two leaves an entry without checksum,
-// which verifyEntry rejects.
-func commitEntry(tmp, path string) error {
-	sum, err := fsutil.HashFile(tmp)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	f.Close()
-	if err != nil {
-		return err
-	}
-	os.Remove(sumPath(path))
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return writeAtomic(sumPath(path), 0o644, func(f *os.File) error {
-		_, err := fmt.Fprintf(f, "%s  %s\n", sum, filepath.Base(path))
-		return err
-	})
 }

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
 // RunnerPackage is the import path of the guest runner.
@@ -274,7 +276,7 @@ func build(ctx context.Context, o Opts) (*Result, error) {
 	}
 	o.Progress.report("overlay", fmt.Sprintf("writing %d test binaries, the runner and the plan", len(tests)))
 	overlayPath := filepath.Join(work, "overlay.cpio")
-	err = writeAtomic(overlayPath, 0o644, func(f *os.File) error {
+	err = fsutil.WriteAtomic(overlayPath, 0o644, func(f io.Writer) error {
 		ov := newOverlay(f)
 		if err := ov.file(plan.RunnerPath, runner); err != nil {
 			return err
@@ -313,7 +315,7 @@ func build(ctx context.Context, o Opts) (*Result, error) {
 	if err := os.MkdirAll(filepath.Dir(o.Output), 0o755); err != nil {
 		return nil, err
 	}
-	err = writeAtomic(o.Output, 0o644, func(f *os.File) error {
+	err = fsutil.WriteAtomic(o.Output, 0o644, func(f io.Writer) error {
 		return concat(f, res.Base, overlayPath)
 	})
 	if err != nil {

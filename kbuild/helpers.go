@@ -12,49 +12,8 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 )
-
-// Tool is a host program the build needs and the Debian package that has it.
-type Tool struct {
-	Name    string
-	Package string
-}
-
-// Tools lists what building a kernel for a needs.
-func Tools(a arch.Spec) []Tool {
-	return []Tool{
-		{"make", "make"},
-		{"gcc", "gcc"},
-		{a.CrossCompile + "gcc", a.CrossPackage},
-		{"flex", "flex"},
-		{"bison", "bison"},
-		{"bc", "bc"},
-		{"patch", "patch"},
-		{"tar", "tar"},
-		{"xz", "xz-utils"},
-		{"perl", "perl"},
-	}
-}
-
-// checkTools fails with the Debian packages to install for missing tools.
-func checkTools(a arch.Spec) error {
-	var missing, pkgs []string
-	seen := map[string]bool{}
-	for _, t := range Tools(a) {
-		if _, err := exec.LookPath(t.Name); err != nil {
-			missing = append(missing, t.Name)
-			if !seen[t.Package] {
-				seen[t.Package] = true
-				pkgs = append(pkgs, t.Package)
-			}
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return fmt.Errorf("missing host tools: %s (install with: apt-get install %s, or run make deps)",
-		strings.Join(missing, ", "), strings.Join(pkgs, " "))
-}
 
 func compilerVersion(ctx context.Context, a arch.Spec) (string, error) {
 	out, err := exec.CommandContext(ctx, a.CrossCompile+"gcc", "--version").Output()
@@ -90,7 +49,7 @@ func extract(ctx context.Context, cacheDir string, src source) (string, error) {
 	cmd := exec.CommandContext(ctx, "tar", "-xf", src.path, "-C", tmp, "--strip-components=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(tmp)
-		return "", fmt.Errorf("tar -xf %s: %v: %s", src.path, err, tail(out, 10))
+		return "", fmt.Errorf("tar -xf %s: %v: %s", src.path, err, logtail.String(out, 10))
 	}
 	if _, err := os.Stat(filepath.Join(tmp, "Makefile")); err != nil {
 		os.RemoveAll(tmp)
@@ -110,34 +69,3 @@ func extract(ctx context.Context, cacheDir string, src source) (string, error) {
 func numCPU() int { return runtime.NumCPU() }
 
 func sortStrings(s []string) { sort.Strings(s) }
-
-// tail returns the last n lines of out.
-func tail(out []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// tailRing keeps the last lines of a stream.
-type tailRing struct {
-	lines []string
-}
-
-const tailLines = 40
-
-func (r *tailRing) add(line string) {
-	r.lines = append(r.lines, line)
-	if len(r.lines) > 2*tailLines {
-		r.lines = append(r.lines[:0], r.lines[len(r.lines)-tailLines:]...)
-	}
-}
-
-func (r *tailRing) String() string {
-	l := r.lines
-	if len(l) > tailLines {
-		l = l[len(l)-tailLines:]
-	}
-	return strings.Join(l, "\n")
-}

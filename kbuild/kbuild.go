@@ -23,13 +23,18 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
+	"github.com/selfptrace/selfptrace-vm/internal/procgroup"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/report"
 )
 
 // keyVersion changes whenever the cache layout or the build recipe changes,
 // so old entries are never mistaken for new ones.
-const keyVersion = "selfptrace-vm kbuild v1"
+const keyVersion = "selfptrace-vm kbuild v2"
 
 // Options describes one kernel build.
 type Options struct {
@@ -67,17 +72,14 @@ type Kernel struct {
 	Duration time.Duration `json:"-"`
 }
 
-// meta is stored in each cache entry next to the files it vouches for.
+// meta is kbuild's part of an entry's meta.json (cacheentry.Meta.Info);
+// the checksums of the image, vmlinux and config are cacheentry's.
 type meta struct {
-	Key           string `json:"key"`
-	Arch          string `json:"arch"`
-	Release       string `json:"release"`
-	Patched       bool   `json:"patched"`
-	ImageSHA256   string `json:"image_sha256"`
-	VmlinuxSHA256 string `json:"vmlinux_sha256"`
-	ConfigSHA256  string `json:"config_sha256"`
-	Source        string `json:"source"`
-	Series        string `json:"series,omitempty"`
+	Arch    string `json:"arch"`
+	Release string `json:"release"`
+	Patched bool   `json:"patched"`
+	Source  string `json:"source"`
+	Series  string `json:"series,omitempty"`
 }
 
 // StepError is a failed build step with the tail of its log.
@@ -140,17 +142,14 @@ func Key(ctx context.Context, o Options) (string, error) {
 }
 
 func newPlan(ctx context.Context, o Options) (*plan, error) {
-	p := &plan{opts: o, flavor: "patched"}
-	if o.Vanilla {
-		p.flavor = "vanilla"
-	}
+	p := &plan{opts: o, flavor: report.Flavor(!o.Vanilla)}
 	if o.CacheDir == "" {
 		return nil, errors.New("kbuild: no cache directory")
 	}
-	if err := checkTools(o.Arch); err != nil {
+	if err := hosttools.Check(hosttools.KernelBuild, o.Arch); err != nil {
 		return nil, err
 	}
-	src, err := resolveSource(ctx, o.Source)
+	src, err := resolveSource(ctx, o.Arch, o.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -214,36 +213,28 @@ func Build(ctx context.Context, o Options) (*Kernel, error) {
 // cached returns the entry for p if it exists and every file matches its
 // checksum. A damaged entry is removed so that it is rebuilt.
 func (p *plan) cached() (*Kernel, bool) {
-	data, err := os.ReadFile(filepath.Join(p.entry, "meta.json"))
-	if err != nil {
-		return nil, false
-	}
 	var m meta
-	if json.Unmarshal(data, &m) != nil || m.Key != p.key {
-		os.RemoveAll(p.entry)
+	img := filepath.Base(p.opts.Arch.KernelImage)
+	e, err := cacheentry.Open(p.entry, p.key, &m, img, "vmlinux", "config")
+	if err != nil {
+		var de *cacheentry.DamagedError
+		if errors.As(err, &de) {
+			p.opts.Progress.Update(p.opts.Arch.Name, de.Error()+", rebuilding")
+		}
 		return nil, false
 	}
-	k := &Kernel{
+	return &Kernel{
 		Arch:     p.opts.Arch.Name,
 		Key:      p.key,
 		Release:  m.Release,
 		Patched:  m.Patched,
-		Image:    filepath.Join(p.entry, filepath.Base(p.opts.Arch.KernelImage)),
-		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
-		Config:   filepath.Join(p.entry, "config"),
+		Image:    e.Path(img),
+		Vmlinux:  e.Path("vmlinux"),
+		Config:   e.Path("config"),
 		BuildLog: filepath.Join(p.work, "build.log"),
 		Source:   p.srcDir(),
 		CacheHit: true,
-	}
-	for path, want := range map[string]string{k.Image: m.ImageSHA256, k.Vmlinux: m.VmlinuxSHA256, k.Config: m.ConfigSHA256} {
-		got, err := fsutil.HashFile(path)
-		if err != nil || got != want {
-			p.opts.Progress.Update(p.opts.Arch.Name, fmt.Sprintf("cache entry %s is damaged (%s), rebuilding", p.entry, filepath.Base(path)))
-			os.RemoveAll(p.entry)
-			return nil, false
-		}
-	}
-	return k, true
+	}, true
 }
 
 func (p *plan) build(ctx context.Context) (*Kernel, error) {
@@ -441,7 +432,7 @@ func (p *plan) configure(ctx context.Context) error {
 		return err
 	}
 	if out, err := p.makeCmd(ctx, cfg, "-s", "tinyconfig").CombinedOutput(); err != nil {
-		return fmt.Errorf("make tinyconfig: %v\n%s", err, tail(out, 20))
+		return fmt.Errorf("make tinyconfig: %v\n%s", err, logtail.String(out, 20))
 	}
 	base, err := os.ReadFile(filepath.Join(cfg, ".config"))
 	if err != nil {
@@ -451,7 +442,7 @@ func (p *plan) configure(ctx context.Context) error {
 		return err
 	}
 	if out, err := p.makeCmd(ctx, cfg, "-s", "olddefconfig").CombinedOutput(); err != nil {
-		return fmt.Errorf("make olddefconfig: %v\n%s", err, tail(out, 20))
+		return fmt.Errorf("make olddefconfig: %v\n%s", err, logtail.String(out, 20))
 	}
 	final, err := os.ReadFile(filepath.Join(cfg, ".config"))
 	if err != nil {
@@ -533,13 +524,12 @@ func (p *plan) makeCmd(ctx context.Context, objDir string, args ...string) *exec
 	)
 	// make and its compilers form a process group that dies with us: on
 	// cancellation the whole group gets SIGTERM, then SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	}
-	cmd.WaitDelay = 10 * time.Second
+	procgroup.Own(cmd, syscall.SIGTERM)
 	return cmd
 }
+
+// buildTailLines is how much of make's output a failed build shows.
+const buildTailLines = 40
 
 // make runs the build, logging to logPath and reporting progress.
 func (p *plan) make(ctx context.Context, logPath string) error {
@@ -553,7 +543,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
-	var ring tailRing
+	ring := logtail.NewRing(buildTailLines)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -563,7 +553,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logf, line)
-			ring.add(line)
+			ring.Push(line)
 			if f := strings.Fields(line); len(f) >= 2 && len(f[0]) <= 8 && strings.ToUpper(f[0]) == f[0] {
 				n++
 				p.opts.Progress.Update(p.opts.Arch.Name, fmt.Sprintf("%d steps, %s", n, strings.TrimSpace(line)))
@@ -583,7 +573,7 @@ func (p *plan) make(ctx context.Context, logPath string) error {
 	return nil
 }
 
-// install copies the results into a new cache entry, written in a
+// install copies the results into a new cache entry, staged in a
 // temporary directory and renamed into place.
 func (p *plan) install(logPath string) (*Kernel, error) {
 	a := p.opts.Arch
@@ -591,34 +581,26 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading kernel release: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p.entry), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(p.entry), ".tmp-"+filepath.Base(p.entry)+"-")
+	st, err := cacheentry.Stage(p.entry)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	m := meta{Key: p.key, Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: !p.opts.Vanilla, Source: p.src.path}
+	defer st.Discard()
+	m := meta{Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: !p.opts.Vanilla, Source: p.src.path}
 	for _, pt := range p.series {
 		m.Series += pt.Name + "\n"
 	}
 	imgName := filepath.Base(a.KernelImage)
-	if m.ImageSHA256, err = fsutil.CopyFile(filepath.Join(tmp, imgName), filepath.Join(p.objDir(), a.KernelImage), 0o644); err != nil {
-		return nil, err
+	for name, src := range map[string]string{
+		imgName:   filepath.Join(p.objDir(), a.KernelImage),
+		"vmlinux": filepath.Join(p.objDir(), "vmlinux"),
+		"config":  filepath.Join(p.objDir(), ".config"),
+	} {
+		if err := st.CopyIn(name, src, 0o644); err != nil {
+			return nil, err
+		}
 	}
-	if m.VmlinuxSHA256, err = fsutil.CopyFile(filepath.Join(tmp, "vmlinux"), filepath.Join(p.objDir(), "vmlinux"), 0o644); err != nil {
-		return nil, err
-	}
-	if m.ConfigSHA256, err = fsutil.CopyFile(filepath.Join(tmp, "config"), filepath.Join(p.objDir(), ".config"), 0o644); err != nil {
-		return nil, err
-	}
-	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "meta.json"), data, 0o644); err != nil {
-		return nil, err
-	}
-	os.RemoveAll(p.entry)
-	if err := os.Rename(tmp, p.entry); err != nil {
+	if err := st.Publish(p.key, m); err != nil {
 		return nil, err
 	}
 	return &Kernel{

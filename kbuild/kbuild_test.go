@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 )
 
 func TestVerifyConfig(t *testing.T) {
@@ -150,7 +151,7 @@ func TestKeyChanges(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg, "common.config"), []byte("CONFIG_A=y\n"), 0o644)
 	os.WriteFile(filepath.Join(cfg, a.Config), []byte("CONFIG_B=y\n"), 0o644)
 	o := Options{Arch: a, Source: src, SeriesDir: series, ConfigDir: cfg, CacheDir: filepath.Join(root, "cache")}
-	if err := checkTools(a); err != nil {
+	if err := hosttools.Check(hosttools.KernelBuild, a); err != nil {
 		t.Skip(err)
 	}
 	key := func() string {
@@ -184,7 +185,7 @@ func TestKeyChanges(t *testing.T) {
 	s390, _ := arch.Lookup("s390x")
 	o.Arch = s390
 	os.WriteFile(filepath.Join(cfg, s390.Config), []byte("CONFIG_B=y\n"), 0o644)
-	if checkTools(s390) == nil && key() == k3 {
+	if hosttools.Check(hosttools.KernelBuild, s390) == nil && key() == k3 {
 		t.Error("key did not change with the architecture")
 	}
 }

@@ -14,7 +14,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 )
 
 // DefaultSource is Debian's linux-source-6.12 tarball.
@@ -40,7 +42,7 @@ type source struct {
 // resolveSource inspects path and computes its identity: the content hash
 // of a tarball, HEAD plus the uncommitted diff of a git checkout, or the
 // names, sizes and modification times of an unpacked tree.
-func resolveSource(ctx context.Context, path string) (source, error) {
+func resolveSource(ctx context.Context, a arch.Spec, path string) (source, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return source{}, err
@@ -60,6 +62,9 @@ func resolveSource(ctx context.Context, path string) (source, error) {
 		return source{}, fmt.Errorf("kernel source %s: no top-level Makefile, not a kernel tree", path)
 	}
 	if _, err := os.Stat(filepath.Join(abs, ".git")); err == nil {
+		if err := hosttools.Check(hosttools.KernelGit, a); err != nil {
+			return source{}, err
+		}
 		id, err := gitIdentity(ctx, abs)
 		if err != nil {
 			return source{}, fmt.Errorf("reading git state of %s: %w", path, err)

@@ -11,21 +11,12 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 )
 
-// rigCache is where the rig keeps its kernel trees: $SELFPTRACE_VM_CACHE
-// or ~/.cache/selfptrace-vm.
-func rigCache(t *testing.T) string {
-	if d := os.Getenv("SELFPTRACE_VM_CACHE"); d != "" {
-		return d
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		t.Skip("no cache directory:", err)
-	}
-	return filepath.Join(d, "selfptrace-vm")
-}
+// rigCache is where the rig keeps its kernel trees.
+func rigCache(t *testing.T) string { return cacheentry.DefaultRoot() }
 
 // TestBuildTrees builds every program, benchmarks included, for each arch
 // from each kernel tree the rig has unpacked (patched and vanilla), into a

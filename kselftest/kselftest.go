@@ -27,13 +27,11 @@
 package kselftest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,8 +47,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
+	"github.com/selfptrace/selfptrace-vm/internal/procgroup"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 )
 
 //go:embed capshim
@@ -92,9 +95,9 @@ type Binary struct {
 	Benchmark bool `json:"benchmark,omitempty"`
 }
 
-// meta is stored in each cache entry next to the binaries it vouches for.
+// meta is kselftest's part of an entry's meta.json (cacheentry.Meta.Info);
+// the binaries' checksums are cacheentry's.
 type meta struct {
-	Key       string   `json:"key"`
 	Arch      string   `json:"arch"`
 	Source    string   `json:"source"`
 	Compiler  string   `json:"compiler"`
@@ -131,31 +134,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// tool is a host program Build needs and the Debian package that has it.
-type tool struct{ name, pkg string }
-
-func tools(a arch.Spec) []tool {
-	return []tool{
-		{"make", "make"},
-		{"rsync", "rsync"}, // headers_install copies with rsync
-		{a.CrossCompile + "gcc", a.CrossPackage},
-	}
-}
-
-func checkTools(a arch.Spec) error {
-	var missing, pkgs []string
-	for _, t := range tools(a) {
-		if _, err := exec.LookPath(t.name); err != nil {
-			missing = append(missing, t.name)
-			pkgs = append(pkgs, t.pkg)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing host tools: %s (install with: apt-get install %s)", strings.Join(missing, ", "), strings.Join(pkgs, " "))
-	}
-	return nil
-}
-
 func (o *Options) fill() {
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
@@ -180,7 +158,7 @@ func (o *Options) validate() error {
 			return fmt.Errorf("%s is not an unpacked kernel tree with selftests: %w", o.SourceDir, err)
 		}
 	}
-	return checkTools(o.Arch)
+	return hosttools.Check(hosttools.Kselftest, o.Arch)
 }
 
 // selected returns the recipes o asks for, in table order.
@@ -298,9 +276,7 @@ func command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = makeEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
+	procgroup.Own(cmd, syscall.SIGKILL)
 	return cmd
 }
 
@@ -314,7 +290,7 @@ func (b *builder) exec(ctx context.Context, program, step string, cmd *exec.Cmd)
 			err = ctx.Err()
 		}
 		out := append(stdout.Bytes(), stderr.Bytes()...)
-		return nil, &Error{Arch: b.opts.Arch.Name, Program: program, Step: step, Command: shellQuote(cmd.Args), Tail: tail(out, 30), Err: err}
+		return nil, &Error{Arch: b.opts.Arch.Name, Program: program, Step: step, Command: shellquote.Join(cmd.Args), Tail: logtail.String(out, 30), Err: err}
 	}
 	return stdout.Bytes(), nil
 }
@@ -465,46 +441,46 @@ func (b *builder) timeout(r recipe) (time.Duration, error) {
 // cached returns the binaries of entry if its meta.json has key k and
 // every binary matches its checksum. A damaged entry is removed.
 func (b *builder) cached(entry, k string) ([]Binary, bool) {
-	data, err := os.ReadFile(filepath.Join(entry, "meta.json"))
+	var m meta
+	names := make([]string, len(b.recipes))
+	for i, r := range b.recipes {
+		names[i] = r.Name
+	}
+	e, err := cacheentry.Open(entry, k, &m, names...)
 	if err != nil {
+		var de *cacheentry.DamagedError
+		if errors.As(err, &de) {
+			b.opts.Progress.Update(b.opts.Arch.Name, "kselftest "+de.Error()+", rebuilding")
+		}
 		return nil, false
 	}
-	var m meta
-	if json.Unmarshal(data, &m) != nil || m.Key != k || len(m.Binaries) != len(b.recipes) {
+	if len(m.Binaries) != len(b.recipes) {
 		os.RemoveAll(entry)
 		return nil, false
 	}
 	for i := range m.Binaries {
 		bin := &m.Binaries[i]
-		bin.Path = filepath.Join(entry, bin.Name)
-		if sum, err := fsutil.HashFile(bin.Path); err != nil || sum != bin.SHA256 {
-			b.opts.Progress.Update(b.opts.Arch.Name, fmt.Sprintf("kselftest cache entry %s is damaged (%s), rebuilding", entry, bin.Name))
-			os.RemoveAll(entry)
-			return nil, false
-		}
+		bin.Path = e.Path(bin.Name)
+		bin.SHA256 = e.Meta.Files[bin.Name]
 	}
 	return m.Binaries, true
 }
 
-// build compiles every recipe into a temporary directory and renames it to
-// entry.
+// build compiles every recipe into a staged entry and publishes it.
 func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]Binary, error) {
 	a := b.opts.Arch
-	if err := os.MkdirAll(filepath.Dir(entry), 0o755); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(entry), ".tmp-"+filepath.Base(entry)+"-")
+	st, err := cacheentry.Stage(entry)
 	if err != nil {
 		return nil, b.fail("", "install", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer st.Discard()
 	bins := make([]Binary, len(b.recipes))
 	var done atomic.Int32
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.opts.Jobs)
 	for i, r := range b.recipes {
 		g.Go(func() error {
-			out := filepath.Join(tmp, r.Name)
+			out := st.Path(r.Name)
 			cmd := command(gctx, filepath.Join(b.paths.Selftests, r.Suite), b.cc, r.compileArgs(b.paths, out)...)
 			if _, err := b.exec(gctx, r.Name, "build", cmd); err != nil {
 				return err
@@ -512,15 +488,11 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 			if err := CheckStatic(out, a); err != nil {
 				return b.fail(r.Name, "check", err)
 			}
-			sum, err := fsutil.HashFile(out)
-			if err != nil {
-				return b.fail(r.Name, "install", err)
-			}
 			d, err := b.timeout(r)
 			if err != nil {
 				return b.fail(r.Name, "build", err)
 			}
-			bins[i] = Binary{Name: r.Name, Suite: r.Suite, SHA256: sum, Timeout: d, Benchmark: r.Benchmark}
+			bins[i] = Binary{Name: r.Name, Suite: r.Suite, Timeout: d, Benchmark: r.Benchmark}
 			n := done.Add(1)
 			b.opts.Progress.Update(a.Name, fmt.Sprintf("%d/%d, built %s", n, len(b.recipes), r.Name))
 			return nil
@@ -529,57 +501,20 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	m := meta{Key: k, Arch: a.Name, Source: b.src, Compiler: in.Compiler, Headers: in.Headers, Binaries: bins, BuildTime: time.Now().UTC().Format(time.RFC3339)}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, "meta.json"), append(data, '\n'), 0o644); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, b.fail("", "install", err)
-	}
-	if err := os.Rename(tmp, entry); err != nil {
-		// Another tree with the same content may have built the same
-		// entry meanwhile (the lock is per tree): use it if it is sound.
-		if got, ok := b.cached(entry, k); ok {
-			return got, nil
-		}
-		return nil, b.fail("", "install", err)
-	}
 	for i := range bins {
-		bins[i].Path = filepath.Join(entry, bins[i].Name)
-	}
-	return bins, nil
-}
-
-// tail returns the last n lines of out.
-func tail(out []byte, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > 2*n {
-			lines = append(lines[:0], lines[len(lines)-n:]...)
+		if bins[i].SHA256, err = st.Add(bins[i].Name); err != nil {
+			return nil, b.fail(bins[i].Name, "install", err)
 		}
 	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	m := meta{Arch: a.Name, Source: b.src, Compiler: in.Compiler, Headers: in.Headers, Binaries: bins, BuildTime: time.Now().UTC().Format(time.RFC3339)}
+	// Another tree with the same content may have built the same entry
+	// meanwhile (the lock is per tree): Publish keeps it if it is sound.
+	if err := st.Publish(k, m); err != nil {
+		return nil, b.fail("", "install", err)
 	}
-	return strings.Join(lines, "\n")
-}
-
-// shellQuote joins argv into a line a shell reads back as argv.
-func shellQuote(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%") == "" {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
+	got, ok := b.cached(entry, k)
+	if !ok {
+		return nil, b.fail("", "install", fmt.Errorf("the published entry %s does not verify", entry))
 	}
-	return strings.Join(q, " ")
+	return got, nil
 }

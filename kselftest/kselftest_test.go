@@ -464,14 +464,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := shellQuote([]string{"gcc", "-D_GNU_SOURCE=", "a b", "it's", ""})
-	want := `gcc -D_GNU_SOURCE= 'a b' 'it'\''s' ''`
-	if got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
-	}
-}
-
 func TestCapshimEmbedded(t *testing.T) {
 	for _, f := range []string{"capshim/capshim.c", "capshim/sys/capability.h"} {
 		if _, err := capshimFS.ReadFile(f); err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
@@ -231,7 +232,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
 		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, patchedWord(r.Kernel.Patched), cacheWord(r.Kernel.CacheHit), r.Accel,
+			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched), CacheState(r.Kernel.CacheHit), r.Accel,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {
@@ -242,7 +243,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
 		for _, t := range bad {
 			fmt.Fprintf(w, "    %s %s\n", strings.ToUpper(t.Status), t.Name)
-			for _, line := range lastLines(t.Output, 6) {
+			for _, line := range logtail.Lines(t.Output, 6) {
 				fmt.Fprintf(w, "        %s\n", line)
 			}
 		}
@@ -253,7 +254,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "    error: %s\n", r.Error)
 		}
 		if r.Excerpt != "" && !r.Outcome.Completed() {
-			for _, line := range lastLines(r.Excerpt, 15) {
+			for _, line := range logtail.Lines(r.Excerpt, 15) {
 				fmt.Fprintf(w, "    | %s\n", line)
 			}
 		}
@@ -264,29 +265,4 @@ func (rs Results) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "    reproduce interactively: %s\n", r.Rerun)
 		}
 	}
-}
-
-func patchedWord(p bool) string {
-	if p {
-		return "patched"
-	}
-	return "vanilla"
-}
-
-func cacheWord(hit bool) string {
-	if hit {
-		return "cached"
-	}
-	return "built"
-}
-
-func lastLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if len(lines) == 1 && lines[0] == "" {
-		return nil
-	}
-	return lines
 }

@@ -9,14 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kselftest"
 	"github.com/selfptrace/selfptrace-vm/ktap"
@@ -99,11 +100,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{}}}
 	fail := func(err error) (*Result, error) {
 		res.Run.Error = err.Error()
-		res.Run.Timings.Total = seconds(time.Since(start))
+		res.Run.Timings.Total = report.Seconds(time.Since(start))
 		return res, err
 	}
-	if _, err := exec.LookPath(a.QEMU); err != nil {
-		return fail(fmt.Errorf("%s not found in PATH: install it with apt-get install %s (or run make deps)", a.QEMU, a.QEMUPackage))
+	if err := hosttools.Check(hosttools.Boot, a); err != nil {
+		return fail(err)
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fail(fmt.Errorf("creating output directory: %w", err))
@@ -129,7 +130,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Kernel = k
 	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Image: k.Image, CacheHit: k.CacheHit}
-	res.Run.Timings.KernelBuild = seconds(k.Duration)
+	res.Run.Timings.KernelBuild = report.Seconds(k.Duration)
 
 	// 3. Image.
 	var extraBins []plan.Binary
@@ -182,7 +183,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(err)
 	}
 	res.Initrd = initrd
-	res.Run.Timings.Initramfs = seconds(img.Timings.Total)
+	res.Run.Timings.Initramfs = report.Seconds(img.Timings.Total)
 
 	// 4. Boot.
 	logPath := filepath.Join(o.OutDir, "console.log")
@@ -207,11 +208,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// the rerun line is derived from it.
 	res.Run.QEMU = vr.Argv
 	if len(vr.Argv) > 0 {
-		res.Run.Rerun = vm.ShellQuote(RerunArgv(vr.Argv))
+		res.Run.Rerun = shellquote.Join(RerunArgv(vr.Argv))
 	}
-	res.Run.Timings.Boot = seconds(vr.BootTime)
+	res.Run.Timings.Boot = report.Seconds(vr.BootTime)
 	if vr.Duration > vr.BootTime {
-		res.Run.Timings.Tests = seconds(vr.Duration - vr.BootTime)
+		res.Run.Timings.Tests = report.Seconds(vr.Duration - vr.BootTime)
 	}
 	res.Run.RegDump = vr.RegistersPath
 	if vr.Outcome == "" {
@@ -228,7 +229,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// 5. Collect and judge.
 	judge(res, vr, logPath, o.Mode)
-	res.Run.Timings.Total = seconds(time.Since(start))
+	res.Run.Timings.Total = report.Seconds(time.Since(start))
 	return res, nil
 }
 
@@ -378,8 +379,4 @@ func statusOf(t *ktap.Test) string {
 	default:
 		return report.Fail
 	}
-}
-
-func seconds(d time.Duration) float64 {
-	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }

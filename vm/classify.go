@@ -5,6 +5,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 )
 
 // StopReason says why the rig ended a run; StopNone means QEMU exited on
@@ -98,8 +100,8 @@ type Detector struct {
 	cfg    DetectConfig
 	booted bool
 	// tail is a ring of the last guest lines; qemuTail of QEMU's lines.
-	tail     ring
-	qemuTail ring
+	tail     *logtail.Ring
+	qemuTail *logtail.Ring
 	// fatal is the first crash or boot failure, warn the first warning.
 	fatal, warn *report
 	warnings    int
@@ -112,8 +114,8 @@ func NewDetector(cfg DetectConfig) *Detector {
 	return &Detector{
 		cfg:      cfg,
 		booted:   cfg.BootMarker == "",
-		tail:     newRing(n),
-		qemuTail: newRing(cfg.Tail),
+		tail:     logtail.NewRing(n),
+		qemuTail: logtail.NewRing(cfg.Tail),
 	}
 }
 
@@ -122,7 +124,7 @@ func NewDetector(cfg DetectConfig) *Detector {
 // react to either.
 func (d *Detector) Feed(l Line) (bootedNow, crashedNow bool) {
 	if l.Stream == StreamQEMU {
-		d.qemuTail.push(l.Text)
+		d.qemuTail.Push(l.Text)
 		return false, false
 	}
 	for _, r := range []*report{d.fatal, d.warn} {
@@ -147,12 +149,12 @@ func (d *Detector) Feed(l Line) (bootedNow, crashedNow bool) {
 			}
 		}
 	}
-	d.tail.push(l.Text)
+	d.tail.Push(l.Text)
 	return bootedNow, crashedNow
 }
 
 func (d *Detector) newReport(kind CrashKind, title, line string) *report {
-	before := d.tail.last(d.cfg.Before)
+	before := d.tail.Last(d.cfg.Before)
 	ex := make([]string, 0, len(before)+1+d.cfg.After)
 	ex = append(ex, before...)
 	ex = append(ex, line)
@@ -168,7 +170,7 @@ func (d *Detector) Crashed() bool { return d.fatal != nil }
 // Verdict classifies the run from the lines fed so far and how it ended.
 func (d *Detector) Verdict(e Exit) Verdict {
 	v := Verdict{Booted: d.booted, Warnings: d.warnings}
-	tail := d.tail.last(d.cfg.Tail)
+	tail := d.tail.Last(d.cfg.Tail)
 	withReport := func(o Outcome, r *report, reason string) Verdict {
 		v.Outcome, v.Kind, v.Title, v.Excerpt, v.Reason = o, r.kind, r.title, r.excerpt, reason
 		return v
@@ -179,7 +181,7 @@ func (d *Detector) Verdict(e Exit) Verdict {
 	}
 
 	if !e.Started {
-		return set(OutcomeQEMUError, fmt.Sprintf("QEMU did not start: %v", e.StartErr), d.qemuTail.last(d.cfg.Tail))
+		return set(OutcomeQEMUError, fmt.Sprintf("QEMU did not start: %v", e.StartErr), d.qemuTail.Last(d.cfg.Tail))
 	}
 	// The console is the best evidence: a kernel that crashed is broken
 	// whatever happened to QEMU afterwards.
@@ -211,7 +213,7 @@ func (d *Detector) Verdict(e Exit) Verdict {
 		return set(OutcomeQEMUError, "stopped after a crash that left no report", tail)
 	}
 	// QEMU exited on its own.
-	qemuLines := append(d.qemuTail.last(d.cfg.Tail), tail...)
+	qemuLines := append(d.qemuTail.Last(d.cfg.Tail), tail...)
 	switch {
 	case e.Signal != 0:
 		return set(OutcomeQEMUError, fmt.Sprintf("QEMU killed by signal %s from outside while the guest was running", signalName(e.Signal)), qemuLines)
@@ -230,7 +232,7 @@ func (d *Detector) Verdict(e Exit) Verdict {
 }
 
 func firstQEMULine(d *Detector) string {
-	for _, l := range d.qemuTail.last(d.cfg.Tail) {
+	for _, l := range d.qemuTail.Last(d.cfg.Tail) {
 		if s := strings.TrimSpace(l); s != "" {
 			return ": " + s
 		}
@@ -264,32 +266,4 @@ func Classify(cfg DetectConfig, lines []Line, e Exit) Verdict {
 		d.Feed(l)
 	}
 	return d.Verdict(e)
-}
-
-// ring keeps the last n strings.
-type ring struct {
-	buf   []string
-	next  int
-	count int
-}
-
-func newRing(n int) ring { return ring{buf: make([]string, max(n, 1))} }
-
-func (r *ring) push(s string) {
-	r.buf[r.next] = s
-	r.next = (r.next + 1) % len(r.buf)
-	if r.count < len(r.buf) {
-		r.count++
-	}
-}
-
-// last returns a copy of the last n strings, oldest first.
-func (r *ring) last(n int) []string {
-	n = min(n, r.count)
-	out := make([]string, n)
-	start := (r.next - n + len(r.buf)) % len(r.buf)
-	for i := range n {
-		out[i] = r.buf[(start+i)%len(r.buf)]
-	}
-	return out
 }

@@ -220,28 +220,12 @@ func TestDetectorWindowIsBounded(t *testing.T) {
 	if v.Excerpt[0] != "[ 99995.0] noise 99995" || v.Excerpt[5] != "[ 9.0] BUG: unable to handle page fault for address: ffff" || v.Excerpt[12] != "after 6" {
 		t.Errorf("excerpt = %q", v.Excerpt)
 	}
-	if got := len(d.tail.buf); got != 9 {
+	if got := d.tail.Cap(); got != 9 {
 		t.Errorf("ring holds %d lines, want 9", got)
 	}
 	v = d.Verdict(Exit{Started: true, Stop: StopRunTimeout})
 	if v.Outcome != OutcomePanic {
 		t.Errorf("timeout after crash: %s", v.Outcome)
-	}
-}
-
-func TestRing(t *testing.T) {
-	r := newRing(3)
-	if got := r.last(5); len(got) != 0 {
-		t.Errorf("empty ring: %q", got)
-	}
-	for _, s := range []string{"a", "b", "c", "d", "e"} {
-		r.push(s)
-	}
-	if got := r.last(5); !slices.Equal(got, []string{"c", "d", "e"}) {
-		t.Errorf("last(5) = %q", got)
-	}
-	if got := r.last(2); !slices.Equal(got, []string{"d", "e"}) {
-		t.Errorf("last(2) = %q", got)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 )
 
 // The marker printed first by testdata/init.
@@ -83,7 +84,7 @@ func logResult(t *testing.T, res Result) {
 	t.Helper()
 	t.Logf("%s: %s (%s); boot %v, total %v", res.Outcome, res.Reason, res.Exit.Stop, res.BootTime.Round(time.Millisecond), res.Duration.Round(time.Millisecond))
 	if t.Failed() {
-		t.Logf("argv: %s", ShellQuote(res.Argv))
+		t.Logf("argv: %s", shellquote.Join(res.Argv))
 		if log, err := os.ReadFile(res.LogPath); err == nil {
 			t.Logf("console log:\n%s", log)
 		}

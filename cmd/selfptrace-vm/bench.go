@@ -3,36 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/exec"
+	"io"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/bench"
 	"github.com/selfptrace/selfptrace-vm/bench/benchfmt"
-	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
-	"github.com/selfptrace/selfptrace-vm/internal/progress"
-	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/rig"
 )
 
 // benchTestTimeout is the bench verb's default per-test timeout.
 const benchTestTimeout = 10 * time.Minute
-
-// selfPtraceSource is the file whose patch the incremental rebuild edits.
-const selfPtraceSource = "kernel/entry/self_ptrace.c"
 
 // benchFlags are the bench verb's own flags.
 type benchFlags struct {
@@ -47,7 +36,7 @@ type benchFlags struct {
 func runBench(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var o benchFlags
-	fs := newFlagSet("bench", e.stderr, "--arch x86_64|s390x|all [flags]")
+	fs := newFlagSet("bench", e.stderr, "--arch "+arch.Usage(true)+" [flags]")
 	b.register(fs, true)
 	// One guest test measures every mechanism, under TCG.
 	b.testTimeout = benchTestTimeout
@@ -88,11 +77,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	o.pngOut, o.mdOut = absPath(o.pngOut), absPath(o.mdOut)
 
-	rep := newReporter(e.stderr)
 	r := &bench.Report{
 		Generated: time.Now().UTC(),
 		Command:   benchCommand(fs),
-		Host:      hostInfo(),
+		Host:      bench.HostInfo(),
 		Method: bench.Method{
 			Samples:    o.samples,
 			SampleTime: o.sampleTime.String(),
@@ -101,22 +89,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			Call:       "getpid(2), back to back from assembly; intercepted calls are performed for real (PTRACE_SYSEMU: emulated)",
 		},
 	}
-	// The architectures run one after the other, not in parallel like
-	// test: on a small host a second emulator would be the first one's
-	// noise.
-	var rigErr error
-	var consoleMu sync.Mutex
-	for _, a := range b.archs {
-		ar, err := benchArch(ctx, &b, &o, a, rep, e, &consoleMu)
-		r.Arches = append(r.Arches, ar)
-		if err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			rigErr = firstErr(rigErr, err)
-		}
+	rigErr := o.plan(&b, e).Run(ctx, b.archs, r)
+	if rigErr != nil && ctx.Err() != nil {
+		return rigErr
 	}
-	r.Notes = append(r.Notes, guestNotes(r)...)
 
 	if err := writeBenchOutputs(r, &o, b.root, e); err != nil {
 		return err
@@ -146,13 +122,6 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func firstErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
-}
-
 func (o *benchFlags) validate() error {
 	if o.samples < 1 {
 		return usagef("--samples must be at least 1")
@@ -176,275 +145,6 @@ func (o *benchFlags) validate() error {
 		}
 	}
 	return nil
-}
-
-// guestEnv is the benchmark's configuration for the guest; mechs replaces
-// the requested mechanisms.
-func (o *benchFlags) guestEnv(mechs string) []string {
-	return append(slices.Clone(guestEnv),
-		benchfmt.EnvMechanisms+"="+mechs,
-		fmt.Sprintf("%s=%d", benchfmt.EnvSamples, o.samples),
-		fmt.Sprintf("%s=%d", benchfmt.EnvWarmup, o.warmup),
-		benchfmt.EnvSampleTime+"="+o.sampleTime.String())
-}
-
-// benchArch measures one architecture: the guest benchmark on the patched
-// kernel, its baseline on the vanilla kernel, then the rig's timings. The
-// error is a rig failure; what was measured is returned anyway.
-func benchArch(ctx context.Context, b *bootFlags, o *benchFlags, a arch.Spec, rep progress.Reporter, e *env, consoleMu *sync.Mutex) (bench.Arch, error) {
-	ar := bench.Arch{Arch: a.Name, QEMU: qemuVersion(ctx, a), Runs: []bench.RunRef{}}
-	boot := func(vanilla bool, mechs, name string) (*rig.Result, benchfmt.Parsed, error) {
-		ro := b.options(a, plan.Suite)
-		ro.Kernel.Vanilla = vanilla
-		ro.Tests = testPackages([]string{bench.GuestPackage}, b.testTimeout)
-		ro.GuestEnv = o.guestEnv(mechs)
-		ro.Progress = rep
-		flavor := patchedWord(!vanilla)
-		ro.OutDir = filepath.Join(b.outDir, a.Name, name)
-		if b.verbose {
-			ro.Console = &prefixWriter{mu: consoleMu, w: e.stderr, prefix: "[" + a.Name + " " + name + "] "}
-			ro.OnStart = func(argv []string) { printArgv(e.stderr, a, argv) }
-		}
-		fmt.Fprintf(e.stderr, "[%s] benchmark boot %s: %s kernel, mechanisms %s\n", a.Name, name, flavor, mechs)
-		res, err := rig.Run(ctx, ro)
-		ref := bench.RunRef{Kernel: flavor}
-		if res != nil {
-			ref.Outcome, ref.ConsoleLog, ref.Error = string(res.Run.Outcome), res.Run.ConsoleLog, res.Run.Error
-		}
-		ar.Runs = append(ar.Runs, ref)
-		if err != nil {
-			return res, benchfmt.Parsed{}, fmt.Errorf("%s %s benchmark boot: %w", a.Name, flavor, err)
-		}
-		if ar.Accel == "" {
-			ar.Accel = res.Run.Accel
-		}
-		p, perr := bench.ParseRun(res.Run)
-		if perr != nil {
-			ar.Errors = append(ar.Errors, fmt.Sprintf("%s kernel: %v (console: %s)", flavor, perr, res.Run.ConsoleLog))
-		}
-		return res, p, nil
-	}
-
-	// The patched kernel measures everything; then the vanilla kernel and
-	// the patched one alternate, measuring the baseline only, so that both
-	// kernels' baselines come from boots that did nothing else.
-	patched, pp, err := boot(false, o.mechs, "bench-all")
-	if err != nil {
-		ar.Errors = append(ar.Errors, err.Error())
-		return ar, err
-	}
-	ar.Rig.Boot = bench.Seconds(patched.Run.Timings.Boot, "")
-	var baselines []bench.BaselineBoot
-	for i := 1; i <= o.rounds; i++ {
-		for _, vanilla := range []bool{true, false} {
-			res, p, err := boot(vanilla, benchfmt.Baseline, fmt.Sprintf("baseline-%s-%d", patchedWord(!vanilla), i))
-			if err != nil {
-				ar.Errors = append(ar.Errors, err.Error())
-				ar.Results(pp, baselines)
-				return ar, err
-			}
-			if vanilla && i == 1 {
-				ar.Rig.BootVanilla = bench.Seconds(res.Run.Timings.Boot, "")
-				ar.Rig.InitramfsWarm = bench.Seconds(res.Run.Timings.Initramfs, "the second pack of the same image")
-			}
-			for _, r := range p.Results {
-				if r.Mech == benchfmt.Baseline {
-					bb := bench.BaselineBoot{Vanilla: vanilla, Result: r}
-					if p.Env != nil {
-						bb.ClockSource = p.Env.ClockSource
-					}
-					baselines = append(baselines, bb)
-				}
-			}
-		}
-	}
-	ar.Results(pp, baselines)
-
-	if o.noRig {
-		none := bench.Missing("not measured (--no-rig)")
-		ar.Rig.ColdBuild, ar.Rig.IncrementalBuild, ar.Rig.InitramfsTest, ar.Rig.WarmTest = none, none, none, none
-		return ar, nil
-	}
-	var rigErr error
-	step := func(name string, fn func() (bench.Timing, error)) bench.Timing {
-		t, err := fn()
-		if err != nil {
-			ar.Errors = append(ar.Errors, fmt.Sprintf("%s: %v", name, err))
-			rigErr = firstErr(rigErr, fmt.Errorf("%s %s: %w", a.Name, name, err))
-			return bench.Missing("failed: " + err.Error())
-		}
-		return t
-	}
-	ar.Rig.WarmTest = step("warm test run", func() (bench.Timing, error) {
-		ro := b.options(a, plan.Suite)
-		ro.Tests = testPackages(defaultSuite, b.testTimeout)
-		ro.OutDir = filepath.Join(b.outDir, a.Name, "test")
-		ro.Progress = rep
-		res, err := rig.Run(ctx, ro)
-		if err != nil {
-			return bench.Timing{}, err
-		}
-		return bench.Seconds(res.Run.Timings.Total, fmt.Sprintf("%s, %d tests", res.Run.Outcome, len(res.Run.Tests))), nil
-	})
-	ar.Rig.InitramfsTest = step("initramfs with one test changed", func() (bench.Timing, error) {
-		return timeInitramfsChange(ctx, b, a, rep)
-	})
-	ar.Rig.IncrementalBuild = step("incremental kernel rebuild", func() (bench.Timing, error) {
-		return timeIncrementalBuild(ctx, b, a, rep)
-	})
-	if o.cold {
-		ar.Rig.ColdBuild = step("cold kernel build", func() (bench.Timing, error) {
-			return timeColdBuild(ctx, b, a, rep)
-		})
-	} else {
-		ar.Rig.ColdBuild = bench.Missing("not measured (use --cold)")
-	}
-	return ar, rigErr
-}
-
-// timeInitramfsChange packs the image of the default suite twice from a
-// scratch checkout whose smoke tests are a copy: once to warm Go's build
-// cache, then after a change to one test file, which Go recompiles and
-// relinks. The second pack is timed.
-func timeInitramfsChange(ctx context.Context, b *bootFlags, a arch.Spec, rep progress.Reporter) (bench.Timing, error) {
-	dir, err := os.MkdirTemp("", "selfptrace-vm-bench-root-")
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	defer os.RemoveAll(dir)
-	if err := bench.ScratchRoot(b.root, dir); err != nil {
-		return bench.Timing{}, err
-	}
-	pkg := filepath.Join(dir, "benchscratch", "smoke")
-	if err := os.MkdirAll(filepath.Dir(pkg), 0o755); err != nil {
-		return bench.Timing{}, err
-	}
-	if err := bench.CopyTree(filepath.Join(b.root, "tests", "smoke"), pkg); err != nil {
-		return bench.Timing{}, err
-	}
-	opts := initramfs.Opts{
-		Arch: a,
-		Tests: []initramfs.TestPackage{
-			{Pkg: "./benchscratch/smoke", Name: "smoke", Timeout: b.testTimeout},
-			{Pkg: "./tests/selfptrace", Name: "selfptrace", Timeout: b.testTimeout},
-		},
-		Plan:      plan.Plan{Mode: plan.Suite, Env: guestEnv},
-		Output:    filepath.Join(dir, "initrd.cpio"),
-		CacheDir:  filepath.Join(b.cacheDir, "initramfs"),
-		ModuleDir: dir,
-		Progress:  func(phase, msg string) { rep.Update(a.Name, phase+": "+msg) },
-	}
-	rep.Phase(a.Name, "time the initramfs pack after a test change")
-	if _, err := initramfs.Build(ctx, opts); err != nil {
-		rep.Done(a.Name, err)
-		return bench.Timing{}, fmt.Errorf("warm-up pack: %w", err)
-	}
-	test := filepath.Join(pkg, "smoke_test.go")
-	f, err := os.OpenFile(test, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		rep.Done(a.Name, err)
-		return bench.Timing{}, err
-	}
-	_, err = fmt.Fprintf(f, "\n// Changed by selfptrace-vm bench at %d.\n", time.Now().UnixNano())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		rep.Done(a.Name, err)
-		return bench.Timing{}, err
-	}
-	res, err := initramfs.Build(ctx, opts)
-	rep.Done(a.Name, err)
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	return bench.Seconds(res.Timings.Total.Seconds(), "smoke and selfptrace suites, smoke_test.go changed"), nil
-}
-
-// timeIncrementalBuild builds the kernel from a copy of the series in
-// which one comment line of self_ptrace.c's hunk changed, in the real
-// cache: the per-arch work tree rewrites that one file and make rebuilds
-// its object and relinks. The new cache entry is removed afterwards; the
-// work tree keeps the changed line until the next build that misses the
-// cache switches it back (also incrementally).
-func timeIncrementalBuild(ctx context.Context, b *bootFlags, a arch.Spec, rep progress.Reporter) (bench.Timing, error) {
-	dir, err := os.MkdirTemp("", "selfptrace-vm-bench-series-")
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	defer os.RemoveAll(dir)
-	series := filepath.Join(dir, "linux-6.12")
-	if err := bench.CopyTree(filepath.Join(b.root, "patches", "linux-6.12"), series); err != nil {
-		return bench.Timing{}, err
-	}
-	patches, err := filepath.Glob(filepath.Join(series, "*.patch"))
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	edited := ""
-	for _, p := range patches {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return bench.Timing{}, err
-		}
-		out, err := bench.ChangeCommentLine(data, selfPtraceSource, fmt.Sprintf("selfptrace-vm bench %d", time.Now().UnixNano()))
-		if err != nil {
-			continue // not the patch that adds the file
-		}
-		if err := os.WriteFile(p, out, 0o644); err != nil {
-			return bench.Timing{}, err
-		}
-		edited = filepath.Base(p)
-		break
-	}
-	if edited == "" {
-		return bench.Timing{}, fmt.Errorf("no patch of the series adds a comment to %s", selfPtraceSource)
-	}
-	ko := b.kbuildOptions(a)
-	ko.SeriesDir = series
-	ko.Progress = rep
-	k, err := kbuild.Build(ctx, ko)
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	if k.CacheHit {
-		return bench.Timing{}, errors.New("the edited series hit the cache: nothing was rebuilt")
-	}
-	if err := removeCacheEntry(b.cacheDir, k.Image); err != nil {
-		return bench.Timing{}, err
-	}
-	return bench.Seconds(k.Duration.Seconds(), "one comment line of "+selfPtraceSource+" in "+edited+"; same work tree as normal builds"), nil
-}
-
-// removeCacheEntry removes the kernel cache entry that holds image, after
-// checking that it is one.
-func removeCacheEntry(cacheDir, image string) error {
-	entry := filepath.Dir(image)
-	if filepath.Dir(entry) != filepath.Join(cacheDir, "kernels") {
-		return fmt.Errorf("refusing to remove %s: not a kernel cache entry under %s", entry, cacheDir)
-	}
-	return os.RemoveAll(entry)
-}
-
-// timeColdBuild builds the kernel from scratch in a temporary cache:
-// extraction of the source, patches, config, the whole build.
-func timeColdBuild(ctx context.Context, b *bootFlags, a arch.Spec, rep progress.Reporter) (bench.Timing, error) {
-	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
-		return bench.Timing{}, err
-	}
-	dir, err := os.MkdirTemp(b.cacheDir, "bench-cold-")
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	defer os.RemoveAll(dir)
-	ko := b.kbuildOptions(a)
-	ko.CacheDir = dir
-	ko.Progress = rep
-	k, err := kbuild.Build(ctx, ko)
-	if err != nil {
-		return bench.Timing{}, err
-	}
-	return bench.Seconds(k.Duration.Seconds(), fmt.Sprintf("temporary cache, make -j%d", ko.Jobs)), nil
 }
 
 // writeBenchOutputs writes the JSON, the chart and, if asked, the
@@ -510,43 +210,34 @@ func benchCommand(fs *flag.FlagSet) string {
 	return strings.Join(argv, " ")
 }
 
-// hostInfo describes the machine the emulators run on.
-func hostInfo() bench.Host {
-	h := bench.Host{NProc: runtime.NumCPU(), GoVersion: runtime.Version(), CPUModel: "unknown CPU"}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		h.CPUModel = bench.CPUModel(string(data))
+// plan turns the flags into the benchmark's plan.
+func (o *benchFlags) plan(b *bootFlags, e *env) *bench.Plan {
+	p := &bench.Plan{
+		Options:     func(a arch.Spec) rig.Options { return b.options(a, plan.Suite) },
+		Root:        b.root,
+		CacheDir:    b.cacheDir,
+		OutDir:      b.outDir,
+		TestTimeout: b.testTimeout,
+		Suite:       defaultSuite,
+		GuestEnv:    guestEnv,
+		Mechanisms:  o.mechs,
+		Samples:     o.samples,
+		Warmup:      o.warmup,
+		Rounds:      o.rounds,
+		SampleTime:  o.sampleTime,
+		Cold:        o.cold,
+		NoRig:       o.noRig,
+		Progress:    newReporter(e.stderr),
+		Log:         e.stderr,
 	}
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		h.Kernel = unix.ByteSliceToString(u.Release[:])
-	}
-	return h
-}
-
-// qemuVersion returns "QEMU 8.2.2" from the emulator's --version, or "".
-func qemuVersion(ctx context.Context, a arch.Spec) string {
-	out, err := exec.CommandContext(ctx, a.QEMU, "--version").Output()
-	if err != nil {
-		return ""
-	}
-	first, _, _ := strings.Cut(string(out), "\n")
-	if _, v, ok := strings.Cut(first, "version "); ok {
-		return "QEMU " + strings.Fields(v)[0]
-	}
-	return strings.TrimSpace(first)
-}
-
-// guestNotes are the caveats that depend on how the guests ran.
-func guestNotes(r *bench.Report) []string {
-	var notes []string
-	for _, a := range r.Arches {
-		twoTasks := a.Mechanism(benchfmt.PtraceSyscall) != nil || a.Mechanism(benchfmt.PtraceSysemu) != nil ||
-			a.Mechanism(benchfmt.SeccompNotif) != nil
-		if a.GuestCPUs == 1 && twoTasks {
-			notes = append(notes, "The guests have one vCPU: the tracer and the tracee, the notification supervisor and its target take turns on it, "+
-				"so each intercepted call of those mechanisms includes two context switches.")
-			break
+	if b.verbose {
+		var mu sync.Mutex
+		p.Console = func(a arch.Spec, name string) io.Writer {
+			return &prefixWriter{mu: &mu, w: e.stderr, prefix: "[" + a.Name + " " + name + "] "}
+		}
+		p.OnStart = func(a arch.Spec) func([]string) {
+			return func(argv []string) { printArgv(e.stderr, a, argv) }
 		}
 	}
-	return notes
+	return p
 }

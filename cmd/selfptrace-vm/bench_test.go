@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,22 +55,5 @@ func TestBenchCommand(t *testing.T) {
 		if got := benchCommand(fs); got != c.want {
 			t.Errorf("benchCommand(%v) = %q, want %q", c.args, got, c.want)
 		}
-	}
-}
-
-func TestRemoveCacheEntry(t *testing.T) {
-	cache := t.TempDir()
-	entry := filepath.Join(cache, "kernels", "x86_64-0123")
-	if err := os.MkdirAll(entry, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := removeCacheEntry(cache, filepath.Join(cache, "work", "bzImage")); err == nil {
-		t.Error("removed something that is not a cache entry")
-	}
-	if err := removeCacheEntry(cache, filepath.Join(entry, "bzImage")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(entry); !os.IsNotExist(err) {
-		t.Errorf("entry still there: %v", err)
 	}
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
+	"github.com/selfptrace/selfptrace-vm/report"
 )
 
 func runBuild(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlagSet("build", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	fs := newFlagSet("build", e.stderr, "--arch "+arch.Usage(true)+" [--vanilla] [--kernel-src P]")
 	c.register(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -28,11 +30,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		state := "built"
-		if k.CacheHit {
-			state = "cached"
-		}
-		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, patchedWord(k.Patched), state, seconds(k.Duration))
+		fmt.Fprintf(e.stderr, "[%s] kernel %s (%s, %s) in %.1fs\n", a.Name, k.Release, report.Flavor(k.Patched), report.CacheState(k.CacheHit), report.Seconds(k.Duration))
 		fmt.Fprintln(e.stdout, k.Image)
 	}
 	return nil
@@ -40,7 +38,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 
 func runCacheKey(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlagSet("cache-key", e.stderr, "--arch A [--vanilla] [--kernel-src P]")
+	fs := newFlagSet("cache-key", e.stderr, "--arch "+arch.Usage(true)+" [--vanilla] [--kernel-src P]")
 	c.register(fs, true)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,11 +54,4 @@ func runCacheKey(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s-%s\n", a.Name, key[:32])
 	}
 	return nil
-}
-
-func patchedWord(p bool) string {
-	if p {
-		return "patched"
-	}
-	return "vanilla"
 }

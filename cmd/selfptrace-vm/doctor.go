@@ -7,47 +7,29 @@ import (
 	"os/exec"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
+	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
-// hostTools lists every host program the rig uses, with its Debian package.
-func hostTools() []kbuild.Tool {
-	seen := map[string]bool{}
-	var out []kbuild.Tool
-	add := func(t kbuild.Tool) {
-		if !seen[t.Name] {
-			seen[t.Name] = true
-			out = append(out, t)
-		}
-	}
-	for _, a := range arch.All() {
-		for _, t := range kbuild.Tools(a) {
-			add(t)
-		}
-		add(kbuild.Tool{Name: a.QEMU, Package: a.QEMUPackage})
-	}
-	add(kbuild.Tool{Name: "go", Package: "golang (Go 1.26 from go.dev)"})
-	add(kbuild.Tool{Name: "gdb-multiarch", Package: "gdb-multiarch (only for shell --gdb)"})
-	return out
-}
-
 func runDoctor(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("doctor", e.stderr, "[--cache-dir DIR]")
-	cacheDir := fs.String("cache-dir", defaultCacheDir(), "cache of the KVM probe's verdict (and of builds); env SELFPTRACE_VM_CACHE")
+	cacheDir := fs.String("cache-dir", cacheentry.DefaultRoot(), "cache of the KVM probe's verdict (and of builds); env "+cacheentry.EnvRoot)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	var missing []string
-	for _, t := range hostTools() {
+	for _, t := range hosttools.All(arch.All()) {
 		if p, err := exec.LookPath(t.Name); err == nil {
-			fmt.Fprintf(e.stdout, "ok       %-26s %s\n", t.Name, p)
+			fmt.Fprintf(e.stdout, "ok       %-26s %s (%s)\n", t.Name, p, stepList(t.Steps))
 		} else {
-			fmt.Fprintf(e.stdout, "MISSING  %-26s apt-get install %s\n", t.Name, t.Package)
-			missing = append(missing, t.Package)
+			fmt.Fprintf(e.stdout, "MISSING  %-26s %s (%s)\n", t.Name, t.InstallHint(), stepList(t.Steps))
+			missing = append(missing, t.Name)
 		}
 	}
 	if _, err := os.Stat(kbuild.DefaultSource); err == nil {
@@ -84,4 +66,13 @@ func probeCost(v vm.KVMVerdict) string {
 		return fmt.Sprintf(" [KVM probe: cached, it took %s]", v.Took.Round(time.Millisecond))
 	}
 	return fmt.Sprintf(" [KVM probe: %s]", v.Took.Round(time.Millisecond))
+}
+
+// stepList says which steps need a tool, for doctor's lines.
+func stepList(steps []hosttools.Step) string {
+	s := make([]string, len(steps))
+	for i, st := range steps {
+		s[i] = string(st)
+	}
+	return "for " + strings.Join(s, ", ")
 }

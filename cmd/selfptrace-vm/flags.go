@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 )
 
@@ -30,7 +30,10 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, multiArch bool) {
-	help := "architecture: " + strings.Join(arch.Names(), ", ") + " (amd64 is accepted for x86_64)"
+	help := "architecture: " + strings.Join(arch.Names(), ", ")
+	if note := arch.AliasNote(); note != "" {
+		help += " (" + note + ")"
+	}
 	def := runtimeArch()
 	if multiArch {
 		help += ", a comma-separated list, or all"
@@ -38,7 +41,7 @@ func (c *common) register(fs *flag.FlagSet, multiArch bool) {
 	fs.StringVar(&c.archFlag, "arch", def, help)
 	fs.StringVar(&c.kernelSrc, "kernel-src", kbuild.DefaultSource, "kernel source: a tarball, an unpacked tree or a git checkout")
 	fs.BoolVar(&c.vanilla, "vanilla", false, "build without the patch series (negative control)")
-	fs.StringVar(&c.cacheDir, "cache-dir", defaultCacheDir(), "build cache (kernels, source trees, images); env SELFPTRACE_VM_CACHE")
+	fs.StringVar(&c.cacheDir, "cache-dir", cacheentry.DefaultRoot(), "build cache (kernels, source trees, images); env "+cacheentry.EnvRoot)
 	fs.StringVar(&c.root, "root", "", "the selfptrace-vm checkout holding patches/, configs/ and tests/ (default: found from the working directory)")
 	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "parallel make jobs")
 	fs.BoolVar(&c.verbose, "v", false, "verbose: print the exact QEMU command line and stream the console")
@@ -83,16 +86,6 @@ func runtimeArch() string {
 		}
 	}
 	return "x86_64"
-}
-
-func defaultCacheDir() string {
-	if d := os.Getenv("SELFPTRACE_VM_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "selfptrace-vm")
-	}
-	return filepath.Join(os.TempDir(), "selfptrace-vm-cache")
 }
 
 // findRoot walks up from the working directory to the checkout that holds
@@ -143,10 +136,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{err.Error()}
 	}
 	return nil
-}
-
-func seconds(d time.Duration) float64 {
-	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
 
 // filepathJoinDir returns name in the directory of file.

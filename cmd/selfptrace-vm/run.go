@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/rig"
@@ -22,7 +23,7 @@ func (e exitStatus) Error() string { return fmt.Sprintf("guest command exited wi
 func runRun(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var jsonOut string
-	fs := newFlagSet("run", e.stderr, "--arch A [--file HOST[:GUEST]]... -- CMD [ARGS]")
+	fs := newFlagSet("run", e.stderr, "--arch "+arch.Usage(false)+" [--file HOST[:GUEST]]... -- CMD [ARGS]")
 	b.register(fs, false)
 	fs.StringVar(&jsonOut, "json", "", "write the run's result as JSON to this file")
 	if err := parse(fs, args); err != nil {

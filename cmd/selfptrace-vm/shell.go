@@ -6,12 +6,13 @@ import (
 	"net"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/rig"
 	"github.com/selfptrace/selfptrace-vm/vm"
-	"golang.org/x/sys/unix"
 )
 
 func runShell(ctx context.Context, e *env, args []string) error {
@@ -19,7 +20,7 @@ func runShell(ctx context.Context, e *env, args []string) error {
 	var gdb bool
 	var gdbPort int
 	var gdbWait bool
-	fs := newFlagSet("shell", e.stderr, "--arch A [--gdb]")
+	fs := newFlagSet("shell", e.stderr, "--arch "+arch.Usage(false)+" [--gdb]")
 	b.register(fs, false)
 	fs.BoolVar(&gdb, "gdb", false, "add QEMU's gdb stub and print the gdb command line")
 	fs.IntVar(&gdbPort, "gdb-port", 0, "gdb stub port (default: a free port)")

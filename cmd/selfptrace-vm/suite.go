@@ -16,6 +16,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
+	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 	"github.com/selfptrace/selfptrace-vm/rig"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
@@ -143,7 +144,7 @@ func newReporter(w io.Writer) progress.Reporter { return &progress.Text{W: w} }
 
 // printArgv prints the QEMU command line, ready to paste.
 func printArgv(w io.Writer, a arch.Spec, argv []string) {
-	fmt.Fprintf(w, "[%s] qemu: %s\n", a.Name, vm.ShellQuote(argv))
+	fmt.Fprintf(w, "[%s] qemu: %s\n", a.Name, shellquote.Join(argv))
 }
 
 // runAll runs fn for every architecture, in parallel, and returns the

@@ -16,9 +16,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so readers never see a half-written file.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+// WriteAtomic writes path through a temporary file in the same directory
+// and a rename, so that readers see the old content or the whole new one,
+// never a part. write fills the file; if it fails, path is untouched and
+// the temporary file removed. The parent directory is created if needed.
+func WriteAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -27,15 +29,13 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	ok := false
 	defer func() {
-		if !ok {
+		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(f.Name())
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		return err
 	}
 	if err := f.Chmod(perm); err != nil {
@@ -47,45 +47,31 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return os.Rename(f.Name(), path)
 }
 
-// CopyFile copies src to dst (atomically) and returns the SHA-256 of the content.
+// WriteFileAtomic writes data to path with WriteAtomic.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// CopyFile copies src to dst with WriteAtomic and returns the SHA-256 of
+// the content.
 func CopyFile(dst, src string, perm os.FileMode) (string, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return "", err
 	}
 	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
-	}
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	tmp := f.Name()
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), in); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return "", err
-	}
-	if err := f.Chmod(perm); err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
+	err = WriteAtomic(dst, perm, func(w io.Writer) error {
+		_, err := io.Copy(io.MultiWriter(w, h), in)
+		return err
+	})
 	if err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/kselftest"
 )
@@ -32,11 +32,7 @@ func run() error {
 		return err
 	}
 	if *cache == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return err
-		}
-		*cache = filepath.Join(d, "selfptrace-vm")
+		*cache = cacheentry.DefaultRoot()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

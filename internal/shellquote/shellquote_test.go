@@ -1,4 +1,4 @@
-package vm
+package shellquote
 
 import (
 	"os/exec"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestShellQuote(t *testing.T) {
+func TestJoin(t *testing.T) {
 	tests := []struct {
 		in   []string
 		want string
@@ -19,10 +19,11 @@ func TestShellQuote(t *testing.T) {
 		{[]string{"-qmp", "unix:/tmp/q.sock,server=on,wait=off"}, "-qmp unix:/tmp/q.sock,server=on,wait=off"},
 		{[]string{"$HOME", "a*b", "x;y", "back\\slash"}, `'$HOME' 'a*b' 'x;y' 'back\slash'`},
 		{[]string{"A=b", "A=b"}, "'A=b' A=b"},
+		{[]string{"gcc", "-D_GNU_SOURCE=", "a b", "it's", ""}, `gcc -D_GNU_SOURCE= 'a b' 'it'\''s' ''`},
 	}
 	for _, tc := range tests {
-		if got := ShellQuote(tc.in); got != tc.want {
-			t.Errorf("ShellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		if got := Join(tc.in); got != tc.want {
+			t.Errorf("Join(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
@@ -35,7 +36,7 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 		t.Skip("no sh")
 	}
 	argv := []string{"printf", `%s\n`, "plain", "two words", "it's", `"dq"`, "$HOME", "`id`", "a\tb", "ü", "", "-append", "console=ttyS0 panic=-1 rdinit=/init"}
-	out, err := exec.Command(sh, "-c", ShellQuote(argv)).Output()
+	out, err := exec.Command(sh, "-c", Join(argv)).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
