@@ -13,7 +13,7 @@ HOST_PKGS = $$($(GO) list ./... | grep -v '/tests/')
 DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-cross \
 	flex bison bc patch perl rsync xz-utils libelf-dev libssl-dev cpio \
 	qemu-system-x86 qemu-system-misc gdb-multiarch git ca-certificates \
-	python3-jsonschema
+	python3-jsonschema lava-common
 
 .PHONY: all deps run test vet unit e2e bench clean-cache
 
