@@ -70,7 +70,9 @@ func TestValidatorRejects(t *testing.T) {
 	a := arch.All()[0]
 	for name, mutate := range map[string]func(map[string]any){
 		"no-timeouts": func(j map[string]any) { delete(j, "timeouts") },
-		"bad-deploy":  func(j map[string]any) { j["actions"].([]any)[0].(map[string]any)["deploy"].(map[string]any)["to"] = "nowhere" },
+		"bad-deploy": func(j map[string]any) {
+			j["actions"].([]any)[0].(map[string]any)["deploy"].(map[string]any)["to"] = "nowhere"
+		},
 		"bad-monitor": func(j map[string]any) {
 			mon := j["actions"].([]any)[2].(map[string]any)["test"].(map[string]any)["monitors"].([]any)[0].(map[string]any)
 			delete(mon, "pattern")
