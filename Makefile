@@ -12,9 +12,13 @@ HOST_PKGS = $$($(GO) list ./... | grep -v '/tests/')
 
 DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-cross \
 	flex bison bc patch perl tar rsync xz-utils libelf-dev libssl-dev cpio \
-	qemu-system-x86 qemu-system-misc gdb-multiarch git ca-certificates
+	qemu-system-x86 qemu-system-misc gdb-multiarch git ca-certificates \
+	python3-jsonschema lava-common
 
-.PHONY: all deps run test vet unit e2e bench clean-cache
+# The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
+LAVA_PACKAGES := lava-dispatcher lava-common
+
+.PHONY: all deps run test vet unit e2e e2e-lava e2e-gitbisect bench clean-cache
 
 all: test
 
@@ -37,6 +41,7 @@ run: deps
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags lava,gitbisect ./e2e/
 	GOARCH=s390x $(GO) vet ./tests/... ./initramfs/runner/...
 
 unit:
@@ -47,6 +52,20 @@ e2e:
 	$(GO) test -count=1 -v -timeout 85m ./e2e/...
 
 test: deps vet unit e2e
+
+# LAVA: generate the job of every arch, run it with Debian's lava-run
+# (offline, local qemu device), compare LAVA's results with `test`'s.
+e2e-lava: deps
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=""; for p in $(LAVA_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi; \
+	fi
+	$(GO) test -tags lava -count=1 -v -timeout 85m -run 'TestLava' ./e2e/
+
+# bisect as a `git bisect run` step on a kernel git tree: every step builds
+# a kernel from scratch (in a temporary cache), so it has its own target.
+e2e-gitbisect: deps
+	$(GO) test -tags gitbisect -count=1 -v -timeout 85m -run 'TestGitBisect' ./e2e/
 
 bench: deps
 	$(GO) run ./cmd/selfptrace-vm bench --arch $(ARCH)

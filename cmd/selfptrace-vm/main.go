@@ -83,6 +83,9 @@ func commands() []command {
 		{"shell", "boot to an interactive shell on the serial console", runShell},
 		{"bench", "measure self-ptrace against its rivals, and the rig itself", runBench},
 		{"doctor", "check the host tools and name the Debian packages that provide them", runDoctor},
+		{"compare", "run the same tests on two kernels and classify each result (a CI gate: exit 1 on a regression)", runCompare},
+		{"bisect", "find the first patch of the series under which a test fails (or one git bisect run step)", runBisect},
+		{"lava-job", "write a LAVA job (qemu, tmpfs, test monitor), its device description, kernel and initramfs", runLavaJob},
 		{"cache-key", "print the kernel cache key of an architecture (for CI caches)", runCacheKey},
 	}
 }

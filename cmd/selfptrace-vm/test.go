@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
@@ -19,13 +20,14 @@ import (
 
 func runTest(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
-	var jsonOut, junitOut, ktapOut, filter, pkgs string
+	var jsonOut, junitOut, ktapOut, kcidbOut, filter, pkgs string
 	var kselftests bool
 	fs := newFlagSet("test", e.stderr, "--arch "+arch.Usage(true)+" [flags]")
 	b.register(fs, true)
 	fs.StringVar(&jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&junitOut, "junit", "", "write the results as JUnit XML to this file")
 	fs.StringVar(&ktapOut, "ktap", "", "write the results as KTAP to this file")
+	fs.StringVar(&kcidbOut, "kcidb", "", "write the results as KCIDB v5 JSON (checkout, builds, tests) to this file")
 	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
 	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
 	fs.BoolVar(&kselftests, "kselftest", false, "run the upstream kselftests of seccomp, syscall user dispatch and ptrace (built from the same tree) instead of the Go suite")
@@ -54,6 +56,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	} else if len(packages) == 0 {
 		return usagef("--tests names no package")
 	}
+	start := time.Now()
 	rep := newReporter(e.stderr)
 	results := report.Results{Runs: make([]report.Run, len(b.archs))}
 	var mu sync.Mutex
@@ -74,6 +77,11 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	results.WriteSummary(e.stdout)
 	if err := writeOutputs(results, jsonOut, junitOut, ktapOut); err != nil {
 		return err
+	}
+	if kcidbOut != "" {
+		if err := writeKCIDB(ctx, &b.common, results, start, kcidbOut); err != nil {
+			return err
+		}
 	}
 	if rigErr != nil {
 		return rigErr

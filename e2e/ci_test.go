@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/selfptrace/selfptrace-vm/kcidb"
+)
+
+// brokenPatch is a deliberately broken patch (si_errno 42 in the SIGSYS of
+// an interception): it builds and boots, and TestDelivery catches it.
+const brokenPatch = "0003a-entry-self-ptrace-report-a-bogus-si_errno.patch"
+
+var (
+	brokenOnce sync.Once
+	brokenRoot string
+	brokenErr  error
+)
+
+// brokenCheckout returns a copy of the checkout whose series has the
+// broken patch inserted after patch 3 (of 6 then), shared by the compare
+// and bisect tests.
+func brokenCheckout(t *testing.T, e *env) string {
+	t.Helper()
+	brokenOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "selfptrace-vm-broken-")
+		if err != nil {
+			brokenErr = err
+			return
+		}
+		root := filepath.Join(dir, "checkout")
+		out, err := exec.Command("rsync", "-a", "--exclude", "/out", "--exclude", "/.git", e.root+"/", root+"/").CombinedOutput()
+		if err != nil {
+			brokenErr = err
+			t.Logf("rsync: %s", out)
+			return
+		}
+		series := filepath.Join(root, "patches", "linux-6.12")
+		patch, err := os.ReadFile(filepath.Join(e.root, "e2e", "testdata", brokenPatch))
+		if err != nil {
+			brokenErr = err
+			return
+		}
+		if err := os.WriteFile(filepath.Join(series, brokenPatch), patch, 0o644); err != nil {
+			brokenErr = err
+			return
+		}
+		list, err := os.ReadFile(filepath.Join(series, "series"))
+		if err != nil {
+			brokenErr = err
+			return
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSpace(string(list)), "\n") {
+			lines = append(lines, l)
+			if strings.HasPrefix(l, "0003-") {
+				lines = append(lines, brokenPatch)
+			}
+		}
+		if len(lines) != 6 {
+			t.Logf("series with the broken patch: %v", lines)
+		}
+		brokenErr = os.WriteFile(filepath.Join(series, "series"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+		brokenRoot = root
+	})
+	if brokenErr != nil {
+		t.Fatalf("making the broken checkout: %v", brokenErr)
+	}
+	return brokenRoot
+}
+
+// TestKCIDBReportValidates runs the suite on every arch with --kcidb and
+// validates the report against the published KCIDB schema; every guest
+// result is in it, under its dotted path, with the matching status.
+func TestKCIDBReportValidates(t *testing.T) {
+	e := needEnv(t)
+	dir := t.TempDir()
+	js, kc := filepath.Join(dir, "r.json"), filepath.Join(dir, "kcidb.json")
+	r := e.run(t, 60*time.Minute, "test", "--arch", "all", "--json", js, "--kcidb", kc, "--out", filepath.Join(dir, "out"))
+	if r.code != 0 {
+		t.Fatalf("test --kcidb exited %d\n%s", r.code, tailOf(r.stderr, 30))
+	}
+	data := mustRead(t, kc)
+	out, err := exec.Command("/usr/bin/python3", filepath.Join(e.root, "kcidb", "testdata", "validate.py"),
+		filepath.Join(e.root, "kcidb", "testdata", "kcidb-io.schema.v5.3.json"), kc).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the KCIDB report does not validate: %v\n%s", err, out)
+	}
+	var doc kcidb.Report
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	rs := readResults(t, js)
+	if len(doc.Checkouts) != 1 || doc.Checkouts[0].PatchsetHash == "" || len(doc.Checkouts[0].PatchsetFiles) == 0 {
+		t.Errorf("checkouts: %+v, want one with the series' patchset", doc.Checkouts)
+	}
+	if len(doc.Builds) != len(rs.Runs) {
+		t.Errorf("%d builds for %d runs", len(doc.Builds), len(rs.Runs))
+	}
+	for _, b := range doc.Builds {
+		if b.Architecture == "" || b.Compiler == "" || b.ConfigName == "" || b.Status != kcidb.StatusPass {
+			t.Errorf("build %s: architecture %q compiler %q config %q status %s", b.ID, b.Architecture, b.Compiler, b.ConfigName, b.Status)
+		}
+	}
+	got := map[string]string{}
+	for _, tc := range doc.Tests {
+		got[tc.BuildID+" "+tc.Path] = tc.Status
+	}
+	n := 0
+	for i, run := range rs.Runs {
+		for _, tc := range run.Tests {
+			n++
+			key := doc.Builds[i].ID + " " + kcidb.Path(tc.Name)
+			if got[key] != kcidb.Status(tc.Status) {
+				t.Errorf("%s: %s in KCIDB, %s in the run", key, got[key], tc.Status)
+			}
+		}
+		if got[doc.Builds[i].ID+" boot"] != kcidb.StatusPass {
+			t.Errorf("%s: boot test %q", run.Arch, got[doc.Builds[i].ID+" boot"])
+		}
+	}
+	if !strings.Contains(string(data), `"path": "selfptrace.TestDelivery"`) {
+		t.Errorf("no selfptrace.TestDelivery in the report")
+	}
+	t.Logf("KCIDB report: %d bytes, %d checkouts, %d builds, %d tests (%d guest results + boot); schema v%d.%d: %s",
+		len(data), len(doc.Checkouts), len(doc.Builds), len(doc.Tests), n, kcidb.Major, kcidb.Minor, strings.TrimSpace(string(out)))
+}
+
+type compareJSON struct {
+	Results []struct {
+		Arch, Name, Class string
+		A, B              []string
+	} `json:"results"`
+	Counts map[string]int `json:"counts"`
+}
+
+func readCompare(t *testing.T, path string) compareJSON {
+	t.Helper()
+	var c compareJSON
+	if err := json.Unmarshal(mustRead(t, path), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestCompareGate: the series against a copy with a broken patch is a
+// regression (exit 1, TestDelivery named), and the kselftests on the
+// patched kernel against the vanilla one are not (exit 0).
+func TestCompareGate(t *testing.T) {
+	e := needEnv(t)
+	broken := brokenCheckout(t, e)
+	dir := t.TempDir()
+
+	js := filepath.Join(dir, "broken.json")
+	r := e.run(t, 40*time.Minute, "compare", "--arch", "x86_64", "--root", e.root, "--root", broken,
+		"--suite", "go", "--run", "^Test(Delivery|NotExecuted)$", "--json", js, "--out", filepath.Join(dir, "out-broken"))
+	t.Logf("compare (series against broken series):\n%s", r.stdout)
+	if r.code != 1 {
+		t.Errorf("compare with a broken patch exited %d, want 1 (regression)\n%s", r.code, tailOf(r.stderr, 30))
+	}
+	c := readCompare(t, js)
+	var found bool
+	for _, res := range c.Results {
+		if res.Name == "selfptrace.TestDelivery" {
+			found = true
+			if res.Class != "regression" || len(res.A) < 2 || len(res.B) < 2 {
+				t.Errorf("TestDelivery: %+v, want a regression confirmed by a rerun", res)
+			}
+		}
+	}
+	if !found || c.Counts["regression"] == 0 {
+		t.Errorf("no regression of selfptrace.TestDelivery in %+v", c)
+	}
+
+	js = filepath.Join(dir, "kselftest.json")
+	start := time.Now()
+	r = e.run(t, 60*time.Minute, "compare", "--arch", "x86_64", "--json", js, "--out", filepath.Join(dir, "out-ks"))
+	t.Logf("compare (kselftests, vanilla against patched) in %s:\n%s", time.Since(start).Round(time.Second), r.stdout)
+	if r.code != 0 {
+		t.Errorf("compare patched against vanilla exited %d, want 0\n%s", r.code, tailOf(r.stderr, 30))
+	}
+	c = readCompare(t, js)
+	if c.Counts["unchanged"] < 100 || c.Counts["regression"] != 0 {
+		t.Errorf("kselftest comparison: %v, want 100+ unchanged results and no regression", c.Counts)
+	}
+}
+
+// TestBisectFindsBrokenPatch bisects the broken copy of the series on
+// x86_64 by TestDelivery and must name the broken patch.
+func TestBisectFindsBrokenPatch(t *testing.T) {
+	e := needEnv(t)
+	broken := brokenCheckout(t, e)
+	dir := t.TempDir()
+	js := filepath.Join(dir, "bisect.json")
+	start := time.Now()
+	r := e.run(t, 60*time.Minute, "bisect", "--arch", "x86_64", "--series", filepath.Join(broken, "patches", "linux-6.12"),
+		"--run", "^TestDelivery$", "--tests", "./tests/selfptrace", "--good", "3", "--json", js, "--out", filepath.Join(dir, "out"))
+	t.Logf("bisect in %s:\n%s", time.Since(start).Round(time.Second), r.stdout)
+	if r.code != 0 {
+		t.Fatalf("bisect exited %d\n%s", r.code, tailOf(r.stderr, 40))
+	}
+	var res struct {
+		Culprit  string `json:"culprit"`
+		FirstBad int    `json:"first_bad"`
+		Builds   int    `json:"builds"`
+		Steps    []struct {
+			Patches, Verdict int
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(mustRead(t, js), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Culprit != brokenPatch || res.FirstBad != 4 {
+		t.Errorf("culprit %q (patch %d), want %s (patch 4)", res.Culprit, res.FirstBad, brokenPatch)
+	}
+	if !strings.Contains(r.stdout, "first bad patch: 4 of 6: "+brokenPatch) {
+		t.Errorf("the output does not name the culprit")
+	}
+	t.Logf("bisect: %d probes, %d kernels built", len(res.Steps), res.Builds)
+}
