@@ -32,10 +32,13 @@ func runHelper(mode string) int {
 		return 5
 	case "tracee":
 		return helperTracee()
-	case "fork-tracee":
-		return helperForkTracee()
+	case "visibility-target":
+		return helperVisibilityTarget()
 	case "exec-tracee":
 		return helperExecTracee()
+	}
+	if name, ok := strings.CutPrefix(mode, "create-tracee:"); ok {
+		return helperCreateTracee(name)
 	}
 	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 	return 3
