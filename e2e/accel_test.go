@@ -53,6 +53,15 @@ func TestFallbackFromHangingKVM(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "qemu-system-x86_64"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The verdicts of this fake are keyed by its path, never used again.
+	t.Cleanup(func() {
+		files, _ := filepath.Glob(filepath.Join(e.cache, "accel", "*.json"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), bin) {
+				os.Remove(f)
+			}
+		}
+	})
 	fakeEnv := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_KVM_LOG=" + kvmLog}
 	probeTime := regexp.MustCompile(`\[x86_64\] accelerator done in ([0-9.]+m?s)`)
 
