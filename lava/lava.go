@@ -34,7 +34,7 @@ const (
 	// The lookahead requires the whole line, up to its newline: the
 	// dispatcher matches while the console streams in, and a name cut at
 	// the end of a read must not match.
-	MonitorPattern = `\n(?=(?:not ok|ok) \d+ (?P<test_case_id>[^\s#]+)(?: #[^\r\n]*)?\r?\n)(?:ok \d+ [^\s#]+ # (?=SKIP))?(?P<result>not ok|ok|SKIP)`
+	MonitorPattern = `\n(?=(?:not ok|ok) \d+ (?P<test_case_id>[^\s#]+)(?: #[^\r\n]*)?\r*\n)(?:ok \d+ [^\s#]+ # (?=SKIP))?(?P<result>not ok|ok|SKIP)`
 )
 
 // Fixup maps the pattern's result text to LAVA's result words.

@@ -121,7 +121,8 @@ func TestMonitorPattern(t *testing.T) {
 	// read that ends inside a result line must not give a partial name.
 	for _, chunk := range []int{len(console) + 1, 1, 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 40} {
 		cmd := exec.Command(python, "testdata/monitor.py", MonitorPattern, string(fix), strconv.Itoa(chunk))
-		cmd.Stdin = strings.NewReader(console + "\r\n")
+		// A pty between QEMU and the dispatcher turns the guest's "\r\n" into "\r\r\n".
+		cmd.Stdin = strings.NewReader(strings.ReplaceAll(console+"\r\n", "\r\n", "\r\r\n"))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("monitor.py: %v\n%s", err, out)
