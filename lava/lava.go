@@ -31,7 +31,10 @@ const (
 	MonitorStart = "KTAP version 1"
 	MonitorEnd   = "# " + ktap.MarkerPrefix + "summary"
 	// A timeout is "not ok ... # TIMEOUT": fail.
-	MonitorPattern = `\n(?=(?:not ok|ok) \d+ (?P<test_case_id>[^\s#]+))(?:ok \d+ [^\s#]+ # (?=SKIP))?(?P<result>not ok|ok|SKIP)`
+	// The lookahead requires the whole line, up to its newline: the
+	// dispatcher matches while the console streams in, and a name cut at
+	// the end of a read must not match.
+	MonitorPattern = `\n(?=(?:not ok|ok) \d+ (?P<test_case_id>[^\s#]+)(?: #[^\r\n]*)?\r*\n)(?:ok \d+ [^\s#]+ # (?=SKIP))?(?P<result>not ok|ok|SKIP)`
 )
 
 // Fixup maps the pattern's result text to LAVA's result words.

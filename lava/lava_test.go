@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -116,12 +117,25 @@ func TestMonitorPattern(t *testing.T) {
 		"reboot: Restarting system",
 	}, "\r\n")
 	fix, _ := json.Marshal(Fixup)
-	cmd := exec.Command(python, "testdata/monitor.py", MonitorPattern, string(fix))
-	cmd.Stdin = strings.NewReader(console)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("monitor.py: %v\n%s", err, out)
+	// Whole, and streamed in reads of every size from 1 to 40 bytes: a
+	// read that ends inside a result line must not give a partial name.
+	for _, chunk := range []int{len(console) + 1, 1, 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 40} {
+		cmd := exec.Command(python, "testdata/monitor.py", MonitorPattern, string(fix), strconv.Itoa(chunk))
+		// A pty between QEMU and the dispatcher turns the guest's "\r\n" into "\r\r\n".
+		cmd.Stdin = strings.NewReader(strings.ReplaceAll(console+"\r\n", "\r\n", "\r\r\n"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("monitor.py: %v\n%s", err, out)
+		}
+		checkMonitor(t, chunk, string(out))
 	}
+	if CaseID("selfptrace.TestArgs") != "selfptrace_testargs" {
+		t.Errorf("CaseID = %q", CaseID("selfptrace.TestArgs"))
+	}
+}
+
+func checkMonitor(t *testing.T, chunk int, out string) {
+	t.Helper()
 	want := strings.Join([]string{
 		"smoke_testmachine pass",
 		"selfptrace_testargs fail",
@@ -130,11 +144,8 @@ func TestMonitorPattern(t *testing.T) {
 		"selfptrace_testdelivery pass",
 		"selfptrace_testnotok fail",
 	}, "\n")
-	if got := strings.TrimSpace(string(out)); got != want {
-		t.Errorf("monitor results:\n%s\nwant:\n%s", got, want)
-	}
-	if CaseID("selfptrace.TestArgs") != "selfptrace_testargs" {
-		t.Errorf("CaseID = %q", CaseID("selfptrace.TestArgs"))
+	if got := strings.TrimSpace(out); got != want {
+		t.Errorf("reads of %d bytes: monitor results:\n%s\nwant:\n%s", chunk, got, want)
 	}
 }
 
