@@ -217,6 +217,7 @@ func traceCreate(tid, pid int, c creation, stdin io.Writer) (string, error) {
 				// An armed child: kill the tracee and reap the tasks this
 				// thread traces, or the tracee's zombie is never reported.
 				unix.Kill(pid, unix.SIGKILL)
+				unix.Kill(int(msg), unix.SIGKILL) // a process of its own
 				reapTraced(int(msg), tid)
 			}
 			if verdict != "" || err != nil {
