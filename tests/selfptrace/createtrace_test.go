@@ -148,9 +148,6 @@ func TestCreateWhileArmedStartsDisarmed(t *testing.T) {
 			defer runtime.UnlockOSThread()
 			tr := startTracee(t, "create-tracee:"+c.name)
 			verdict, traceErr := traceCreate(tr.tid, tr.cmd.Process.Pid, c, tr.stdin)
-			if verdict != "" {
-				tr.cmd.Process.Kill() // an armed thread child: the group must go
-			}
 			out, werr := tr.finish()
 			if traceErr != nil {
 				t.Fatalf("tracing: %v\ntracee output:\n%s", traceErr, out)
@@ -216,6 +213,13 @@ func traceCreate(tid, pid int, c creation, stdin io.Writer) (string, error) {
 			}
 			created = true
 			verdict, err := examineChild(int(msg), pid, c.thread)
+			if verdict != "" {
+				// An armed child: kill the tracee and reap the tasks this
+				// thread traces, or the tracee's zombie is never reported.
+				unix.Kill(pid, unix.SIGKILL)
+				unix.Kill(int(msg), unix.SIGKILL) // a process of its own
+				reapTraced(int(msg), tid)
+			}
 			if verdict != "" || err != nil {
 				return verdict, err
 			}
@@ -283,6 +287,18 @@ func examineChild(child, pid int, thread bool) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("the child never made a system call")
+}
+
+// reapTraced waits until the traced tasks ids are gone.
+func reapTraced(ids ...int) {
+	for _, id := range ids {
+		for {
+			var ws unix.WaitStatus
+			if _, err := unix.Wait4(id, &ws, unix.WALL, nil); err != nil || ws.Exited() || ws.Signaled() {
+				break
+			}
+		}
+	}
 }
 
 // endChild turns the call at the child's entry stop into exit (of the
