@@ -86,6 +86,45 @@ var specs = []Spec{
 		Config:       "s390x.config",
 		GDBArch:      "s390:64-bit",
 	},
+	{
+		Name:         "arm64",
+		Aliases:      []string{"aarch64"},
+		GOARCH:       "arm64",
+		KernelArch:   "arm64",
+		CrossCompile: "aarch64-linux-gnu-",
+		CrossPackage: "gcc-aarch64-linux-gnu",
+		KernelImage:  "arch/arm64/boot/Image",
+		QEMU:         "qemu-system-aarch64",
+		QEMUPackage:  "qemu-system-arm",
+		Machine:      []string{"-machine", "virt", "-cpu", "max"},
+		Console:      "ttyAMA0",
+		AuditArch:    0xc00000b7,
+		UnameMachine: "aarch64",
+		KVMHostArch:  "arm64",
+		Config:       "arm64.config",
+		GDBArch:      "aarch64",
+	},
+	{
+		Name:         "riscv64",
+		Aliases:      []string{"riscv"},
+		GOARCH:       "riscv64",
+		KernelArch:   "riscv",
+		CrossCompile: "riscv64-linux-gnu-",
+		CrossPackage: "gcc-riscv64-linux-gnu",
+		KernelImage:  "arch/riscv/boot/Image",
+		QEMU:         "qemu-system-riscv64",
+		QEMUPackage:  "qemu-system-misc",
+		// QEMU 7.2 has no "-cpu max" for riscv64: its default CPU has the
+		// extensions the kernel needs. -bios default is OpenSBI from the
+		// qemu-system-misc package (opensbi).
+		Machine:      []string{"-machine", "virt", "-bios", "default"},
+		Console:      "ttyS0",
+		AuditArch:    0xc00000f3,
+		UnameMachine: "riscv64",
+		KVMHostArch:  "riscv64",
+		Config:       "riscv64.config",
+		GDBArch:      "riscv:rv64",
+	},
 }
 
 // All returns every supported architecture, in table order.
