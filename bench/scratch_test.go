@@ -46,7 +46,8 @@ func TestChangeCommentLine(t *testing.T) {
 }
 
 // TestChangeCommentLineOnTheSeries checks that the series still has what
-// the bench verb's incremental rebuild edits: exactly one line changes.
+// the bench verb's incremental rebuild edits: exactly one line changes in
+// each patch that adds a comment to self_ptrace.c.
 func TestChangeCommentLineOnTheSeries(t *testing.T) {
 	patches, _ := filepath.Glob(filepath.Join("..", "patches", "linux-6.12", "*.patch"))
 	found := 0
@@ -77,8 +78,10 @@ func TestChangeCommentLineOnTheSeries(t *testing.T) {
 			t.Errorf("%s: %d lines changed, want 1", p, diff)
 		}
 	}
-	if found != 1 {
-		t.Errorf("%d patches of the series add a comment to kernel/entry/self_ptrace.c, want 1", found)
+	// The bench edits the first of them in series order (the patch that
+	// adds the file); later patches may add comments to it too.
+	if found == 0 {
+		t.Error("no patch of the series adds a comment to kernel/entry/self_ptrace.c")
 	}
 }
 

@@ -47,7 +47,7 @@ type benchFlags struct {
 func runBench(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var o benchFlags
-	fs := newFlagSet("bench", e.stderr, "--arch x86_64|s390x|all [flags]")
+	fs := newFlagSet("bench", e.stderr, "--arch x86_64|s390x|arm64|riscv64|all [flags]")
 	b.register(fs, true)
 	// One guest test measures every mechanism, under TCG.
 	b.testTimeout = benchTestTimeout

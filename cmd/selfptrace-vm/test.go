@@ -21,7 +21,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var jsonOut, junitOut, ktapOut, filter, pkgs string
 	var kselftests bool
-	fs := newFlagSet("test", e.stderr, "--arch x86_64|s390x|all [flags]")
+	fs := newFlagSet("test", e.stderr, "--arch x86_64|s390x|arm64|riscv64|all [flags]")
 	b.register(fs, true)
 	fs.StringVar(&jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&junitOut, "junit", "", "write the results as JUnit XML to this file")
