@@ -20,14 +20,26 @@ import (
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
-// forkMagic marks the exempt ptrace call that the tracer turns into fork.
+// forkMagic marks, in its sixth argument, the exempt ptrace call that the
+// tracer turns into a fork.
 const forkMagic = 0x7ace0004
 
+// forkMarkArgs are the arguments of the marked ptrace call: those of the
+// fork it becomes (forkRewrite: none for fork, clone's on arm64 and
+// riscv64), forkMagic as the sixth (which neither fork nor clone reads).
+func forkMarkArgs() []uint64 {
+	args := make([]uint64, 6)
+	copy(args, forkRewrite.args)
+	args[5] = forkMagic
+	return args
+}
+
 // helperForkTracee arms a thread, waits for the tracer, then makes
-// ptrace(forkMagic): exempt, so it is not intercepted and the tracer sees
-// its entry stop and turns it into fork. The fork so runs while the thread
-// is armed: the only way to create a task from an armed thread. Then
-// getppid(Z) ends the trace (intercepted and performed in the parent).
+// ptrace(..., forkMagic): exempt, so it is not intercepted and the tracer
+// sees its entry stop and turns it into a fork (fork, or clone(SIGCHLD)
+// where there is no fork). The fork so runs while the thread is armed: the
+// only way to create a task from an armed thread. Then getppid(Z) ends the
+// trace (intercepted and performed in the parent).
 func helperForkTracee() int {
 	if code := helperInstall(); code != 0 {
 		return code
@@ -38,7 +50,7 @@ func helperForkTracee() int {
 	sp.SetPlan(sp.Plan{Flags: sp.FlagPerform})
 	var armed, release uint32
 	res, tidCh := armedThreadOps(&armed, &release, []sp.Op{
-		sp.Syscall(unix.SYS_PTRACE, forkMagic),
+		sp.Syscall(unix.SYS_PTRACE, forkMarkArgs()...),
 		sp.Syscall(unix.SYS_GETPPID, traceeMagicZ),
 	})
 	tid := <-tidCh
@@ -80,7 +92,7 @@ func TestForkWhileArmedStartsDisarmed(t *testing.T) {
 	}
 }
 
-// traceFork seizes the armed thread, turns its ptrace(forkMagic) into fork
+// traceFork seizes the armed thread, turns its ptrace(..., forkMagic) into a fork
 // and examines the child's first system call. It returns a description of
 // what was wrong with the child, empty if it started disarmed.
 func traceFork(tid int, stdin io.Writer) (string, error) {
@@ -102,19 +114,19 @@ func traceFork(tid int, stdin io.Writer) (string, error) {
 		sig := ws.StopSignal()
 		switch {
 		case sig == unix.SIGTRAP|0x80:
-			nr, arg0, entry, err := syscallEntry(tid)
+			nr, args, entry, err := syscallEntry(tid)
 			if err != nil {
 				return "", err
 			}
 			if !entry {
 				continue
 			}
-			if nr == unix.SYS_PTRACE && arg0 == forkMagic {
-				if err := rewriteToFork(tid); err != nil {
-					return "", err
+			if nr == unix.SYS_PTRACE && args[5] == forkMagic {
+				if err := setSyscallNr(tid, forkRewrite.nr); err != nil {
+					return "", fmt.Errorf("turning the marked ptrace call into a fork: %w", err)
 				}
 			}
-			if nr == unix.SYS_GETPPID && arg0 == traceeMagicZ {
+			if nr == unix.SYS_GETPPID && args[0] == traceeMagicZ {
 				if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
 					return "", fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
 				}
@@ -162,15 +174,15 @@ func examineChild(child int) (string, error) {
 		}
 		switch sig := ws.StopSignal(); {
 		case sig == unix.SIGTRAP|0x80:
-			nr, arg0, entry, err := syscallEntry(child)
+			nr, args, entry, err := syscallEntry(child)
 			if err != nil {
 				return "", err
 			}
-			if entry && nr == unix.SYS_GETPPID && arg0 == traceeMagicZ {
+			if entry && nr == unix.SYS_GETPPID && args[0] == traceeMagicZ {
 				return "", nil // executed normally: the child is disarmed
 			}
 			if entry {
-				return fmt.Sprintf("the child's first system call is %d (arg0 %#x), want getppid(%#x)", nr, arg0, traceeMagicZ), nil
+				return fmt.Sprintf("the child's first system call is %d (arg0 %#x), want getppid(%#x)", nr, args[0], traceeMagicZ), nil
 			}
 		case sig == unix.SIGSYS:
 			var info sp.Siginfo
@@ -184,24 +196,20 @@ func examineChild(child int) (string, error) {
 	return "", fmt.Errorf("the child never made a system call")
 }
 
-// syscallEntry reads the stopped thread's syscall info.
-func syscallEntry(tid int) (nr, arg0 uint64, entry bool, err error) {
+// syscallEntry reads the stopped thread's syscall info (struct
+// ptrace_syscall_info: op@0, entry.nr@24, entry.args@32).
+func syscallEntry(tid int) (nr uint64, args [6]uint64, entry bool, err error) {
 	var info [88]byte
 	if _, e := sp.Ptrace(unix.PTRACE_GET_SYSCALL_INFO, uintptr(tid), uintptr(len(info)), uintptr(unsafe.Pointer(&info[0]))); e != 0 {
-		return 0, 0, false, fmt.Errorf("PTRACE_GET_SYSCALL_INFO: %s", sp.ErrnoName(e))
+		return 0, args, false, fmt.Errorf("PTRACE_GET_SYSCALL_INFO: %s", sp.ErrnoName(e))
 	}
 	if info[0] != unix.PTRACE_SYSCALL_INFO_ENTRY {
-		return 0, 0, false, nil
+		return 0, args, false, nil
 	}
-	return binary.NativeEndian.Uint64(info[24:]), binary.NativeEndian.Uint64(info[32:]), true, nil
-}
-
-// rewriteToFork turns the system call at the thread's entry stop into fork.
-func rewriteToFork(tid int) error {
-	if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, unix.SYS_FORK); e != 0 {
-		return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
+	for i := range args {
+		args[i] = binary.NativeEndian.Uint64(info[32+8*i:])
 	}
-	return nil
+	return binary.NativeEndian.Uint64(info[24:]), args, true, nil
 }
 
 // execMagic marks, in its fourth argument, the exempt ptrace call that the
@@ -289,8 +297,8 @@ func traceExec(tid int, stdin io.Writer) error {
 			// entry.nr@24, entry.args[3]@56
 			if info[0] == unix.PTRACE_SYSCALL_INFO_ENTRY && binary.NativeEndian.Uint64(info[24:]) == unix.SYS_PTRACE &&
 				binary.NativeEndian.Uint64(info[56:]) == execMagic {
-				if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, unix.SYS_EXECVE); e != 0 {
-					return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
+				if err := setSyscallNr(tid, unix.SYS_EXECVE); err != nil {
+					return fmt.Errorf("turning the marked ptrace call into execve: %w", err)
 				}
 				if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
 					return fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))

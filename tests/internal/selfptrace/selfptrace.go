@@ -53,6 +53,7 @@ const (
 // riscv64 has no SA_RESTORER and toKsigaction clears it).
 const (
 	SaSiginfo  = 0x00000004
+	SaRestart  = 0x10000000
 	SaRestorer = 0x04000000
 	SaOnstack  = 0x08000000
 	SaNodefer  = 0x40000000
