@@ -40,3 +40,8 @@ var forkRewrite = struct {
 func setSyscallNr(tid int, nr uint64) error {
 	return pokeUser(tid, 15*8, nr)
 }
+
+// vdsoSigreturn tells whether a handler installed without SA_RESTORER
+// returns through an rt_sigreturn in the vDSO: not on x86_64, whose 64-bit
+// ABI requires SA_RESTORER.
+const vdsoSigreturn = false

@@ -47,3 +47,8 @@ func setSyscallNr(tid int, nr uint64) error {
 	binary.NativeEndian.PutUint32(b[:], uint32(nr))
 	return setRegset(tid, ntArmSystemCall, b[:])
 }
+
+// vdsoSigreturn tells whether a handler installed without SA_RESTORER
+// returns through an rt_sigreturn in the vDSO (the kernel's own return
+// path).
+const vdsoSigreturn = true

@@ -43,3 +43,8 @@ func setSyscallNr(tid int, nr uint64) error {
 	binary.NativeEndian.PutUint64(regs[17*8:], nr)
 	return setRegset(tid, ntPrstatus, regs[:])
 }
+
+// vdsoSigreturn tells whether a handler installed without SA_RESTORER
+// returns through an rt_sigreturn in the vDSO (the kernel's own return
+// path).
+const vdsoSigreturn = true

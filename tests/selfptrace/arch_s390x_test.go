@@ -42,3 +42,8 @@ var forkRewrite = struct {
 func setSyscallNr(tid int, nr uint64) error {
 	return pokeUser(tid, 16+2*8, nr)
 }
+
+// vdsoSigreturn tells whether a handler installed without SA_RESTORER
+// returns through an rt_sigreturn in the vDSO (the kernel's own return
+// path).
+const vdsoSigreturn = true

@@ -574,6 +574,27 @@ TEXT ·armHandler(SB),NOSPLIT|NOFRAME,$0-0
 	AMOADDD	T0, (T1), T2
 	JMP	·sigreturnTramp(SB)
 
+// func armHandlerKRet()
+// armHandler that returns to ra like a C handler: through the vDSO's
+// rt_sigreturn, the kernel's own signal return path on riscv64.
+TEXT ·armHandlerKRet(SB),NOSPLIT|NOFRAME,$0-0
+	MOV	$const_sysPtrace, A7
+	MOV	$const_PtraceSelfOn, A0
+	MOV	$0, A1
+	MOV	$0, A2
+	MOV	$0, A3
+	ECALL
+	MOV	A0, ·armHandlerRet(SB)
+	MOV	$·armHandlerCount(SB), T1
+	MOV	$1, T0
+	AMOADDD	T0, (T1), T2
+	RET
+
+TEXT ·armHandlerKRetPC(SB),NOSPLIT,$0-8
+	MOV	$·armHandlerKRet(SB), A0
+	MOV	A0, ret+0(FP)
+	RET
+
 TEXT ·handlerPC(SB),NOSPLIT,$0-8
 	MOV	$·sigsysHandler(SB), A0
 	MOV	A0, ret+0(FP)
