@@ -38,7 +38,10 @@ run: deps
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	for a in s390x arm64 riscv64; do GOARCH=$$a $(GO) vet ./tests/... ./initramfs/runner/... || exit 1; done
+	for a in s390x arm64 riscv64; do \
+		GOARCH=$$a CGO_ENABLED=0 $(GO) vet ./tests/... ./initramfs/runner/... && \
+		GOARCH=$$a CGO_ENABLED=0 $(GO) vet -tags hostcheck ./tests/internal/selfptrace/ || exit 1; \
+	done
 
 unit:
 	$(GO) test -short -count=1 $(HOST_PKGS)
