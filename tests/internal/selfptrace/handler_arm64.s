@@ -55,6 +55,13 @@ TEXT ·performSite(SB),NOSPLIT|NOFRAME,$0-0
 	SVC
 	RET
 
+// sysSiteImm: "svc #0x40" (d4000801): the immediate is not the number on
+// arm64 (x8 is), so this is the call in x8; si_call_addr is
+// sysSiteImmPC()+4.
+TEXT ·sysSiteImm(SB),NOSPLIT|NOFRAME,$0-0
+	WORD	$0xd4000801
+	RET
+
 // func runSeq(ops *Op, n uintptr)
 // R19 = current op, R20 = ops left, R21 = OpLoop counter: preserved by the
 // kernel across system calls and restored by signal returns. Not NOFRAME:
@@ -90,7 +97,16 @@ advance:
 	SUB	$1, R20
 	B	next
 svcimm:
-	MOVD	$-38, R0	// -ENOSYS: s390x only
+	// "svc #0x40" (write's number as the immediate, which arm64 ignores)
+	// with x8 = getpid and x0..x5 = Args.
+	MOVD	(Op_Args+0)(R19), R0
+	MOVD	(Op_Args+8)(R19), R1
+	MOVD	(Op_Args+16)(R19), R2
+	MOVD	(Op_Args+24)(R19), R3
+	MOVD	(Op_Args+32)(R19), R4
+	MOVD	(Op_Args+40)(R19), R5
+	MOVD	$const_sysGetpid, R8
+	BL	·sysSiteImm(SB)
 	MOVD	R0, Op_Ret(R19)
 	B	advance
 loop:
@@ -623,6 +639,11 @@ TEXT ·armHandlerPC(SB),NOSPLIT,$0-8
 
 TEXT ·sysSitePC(SB),NOSPLIT,$0-8
 	MOVD	$·sysSite(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
+
+TEXT ·sysSiteImmPC(SB),NOSPLIT,$0-8
+	MOVD	$·sysSiteImm(SB), R0
 	MOVD	R0, ret+0(FP)
 	RET
 
