@@ -158,34 +158,6 @@ func TestHostProbes(t *testing.T) {
 	}
 }
 
-func TestHostSUD(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	Reset()
-	restore, err := InstallHandler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restore()
-	var selector byte // SYSCALL_DISPATCH_FILTER_ALLOW
-	SetPlan(Plan{SelectorAddr: uint64(uintptr(unsafe.Pointer(&selector)))})
-	if _, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_ON,
-		RestorerPC, 16, uintptr(unsafe.Pointer(&selector)), 0); e != 0 {
-		t.Fatalf("prctl SUD: %v", e)
-	}
-	ops := run(Store8(&selector, 1), Syscall(unix.SYS_GETPID, 0xabc), Syscall(unix.SYS_GETPID, 0xdef))
-	unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_OFF, 0, 0, 0, 0)
-	recs := Records()
-	// s390x: Syscall User Dispatch leaves -ENOSYS in r2 (first argument).
-	if len(recs) != 1 || recs[0].Code() != SysUserDispatch || (recs[0].Args[0] != 0xabc && runtime.GOARCH != "s390x") {
-		t.Fatalf("records %v", recs)
-	}
-	if int(ops[2].Ret) != os.Getpid() {
-		t.Errorf("second getpid %d", ops[2].Ret)
-	}
-	t.Logf("%v", recs[0].String())
-}
-
 func TestHostUsr1AndSpin(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
