@@ -2,7 +2,7 @@
 #
 #   make deps              install the Debian packages the rig needs (as root)
 #   make run ARCH=s390x    the main job: build, boot and test one arch (or all)
-#   make test              what CI runs: deps, vet, unit tests, end-to-end on both arches
+#   make test              what CI runs: deps, vet, unit tests, end-to-end on all four arches
 
 GO      ?= go
 ARCH    ?= all
@@ -11,8 +11,9 @@ ARCH    ?= all
 HOST_PKGS = $$($(GO) list ./... | grep -v '/tests/')
 
 DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-cross \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
 	flex bison bc patch perl tar rsync xz-utils libelf-dev libssl-dev cpio \
-	qemu-system-x86 qemu-system-misc gdb-multiarch git ca-certificates \
+	qemu-system-x86 qemu-system-misc qemu-system-arm opensbi gdb-multiarch git ca-certificates \
 	python3-jsonschema lava-common
 
 # The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
@@ -42,12 +43,15 @@ vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags lava,gitbisect ./e2e/
-	GOARCH=s390x $(GO) vet ./tests/... ./initramfs/runner/...
+	for a in s390x arm64 riscv64; do \
+		GOARCH=$$a CGO_ENABLED=0 $(GO) vet ./tests/... ./initramfs/runner/... && \
+		GOARCH=$$a CGO_ENABLED=0 $(GO) vet -tags hostcheck ./tests/internal/selfptrace/ || exit 1; \
+	done
 
 unit:
 	$(GO) test -short -count=1 $(HOST_PKGS)
 
-# End-to-end: real kernels, real QEMU, both architectures.
+# End-to-end: real kernels, real QEMU, all four architectures.
 e2e:
 	$(GO) test -count=1 -v -timeout 85m ./e2e/...
 

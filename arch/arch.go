@@ -38,8 +38,9 @@ type Spec struct {
 	// KVMHostArch is the host GOARCH on which /dev/kvm can run this guest.
 	KVMHostArch string
 	// KVMProbe shows that KVM really runs guest code on this host, without
-	// our kernel: QEMU boots its own firmware and the firmware's first
-	// output is awaited (see vm.ProbeKVM). A row without one (zero
+	// our kernel: QEMU boots its own firmware (x86_64, s390x) or a few
+	// instructions its loader device puts in RAM (arm64, riscv64), and
+	// their first output is awaited (see vm.ProbeKVM). A row without one (zero
 	// KVMProbe) gets TCG from --accel auto: a KVM that starts but never
 	// runs the guest cannot be told from a slow boot before the kernel's
 	// first line, so only --accel kvm uses it, unprobed.
@@ -115,6 +116,67 @@ var specs = []Spec{
 		},
 		Config:  "s390x.config",
 		GDBArch: "s390:64-bit",
+	},
+	{
+		Name:         "arm64",
+		Aliases:      []string{"aarch64"},
+		GOARCH:       "arm64",
+		KernelArch:   "arm64",
+		CrossCompile: "aarch64-linux-gnu-",
+		CrossPackage: "gcc-aarch64-linux-gnu",
+		KernelImage:  "arch/arm64/boot/Image",
+		QEMU:         "qemu-system-aarch64",
+		QEMUPackage:  "qemu-system-arm",
+		Machine:      []string{"-machine", "virt", "-cpu", "max"},
+		Console:      "ttyAMA0",
+		AuditArch:    0xc00000b7,
+		UnameMachine: "aarch64",
+		KVMHostArch:  "arm64",
+		// No firmware: QEMU's loader writes four instructions into RAM
+		// (past the device tree at its start) and points the vCPU at
+		// them: x0 = 0x09000000 (the PL011), w1 = 'K', strb w1, [x0],
+		// b . — only a vCPU that runs prints the K.
+		KVMProbe: Probe{
+			Args: []string{"-serial", "stdio",
+				"-device", "loader,addr=0x41000000,data=0x52800961D2A12000,data-len=8",
+				"-device", "loader,addr=0x41000008,data=0x1400000039000001,data-len=8",
+				"-device", "loader,addr=0x41000000,cpu-num=0"},
+			Expect: "K",
+		},
+		Config:  "arm64.config",
+		GDBArch: "aarch64",
+	},
+	{
+		Name:         "riscv64",
+		Aliases:      []string{"riscv"},
+		GOARCH:       "riscv64",
+		KernelArch:   "riscv",
+		CrossCompile: "riscv64-linux-gnu-",
+		CrossPackage: "gcc-riscv64-linux-gnu",
+		KernelImage:  "arch/riscv/boot/Image",
+		QEMU:         "qemu-system-riscv64",
+		QEMUPackage:  "qemu-system-misc",
+		// QEMU 7.2 has no "-cpu max" for riscv64: its default CPU has the
+		// extensions the kernel needs. -bios default is OpenSBI from the
+		// qemu-system-misc package (opensbi).
+		Machine:      []string{"-machine", "virt", "-bios", "default"},
+		Console:      "ttyS0",
+		AuditArch:    0xc00000f3,
+		UnameMachine: "riscv64",
+		KVMHostArch:  "riscv64",
+		// QEMU's loader writes four instructions into RAM and points the
+		// vCPU at them (under KVM there is no OpenSBI): t0 = 0x10000000
+		// (the 16550), t1 = 'K', sb t1, 0(t0), j . — only a vCPU that
+		// runs prints the K.
+		KVMProbe: Probe{
+			Args: []string{"-serial", "stdio",
+				"-device", "loader,addr=0x82000000,data=0x04B00313100002B7,data-len=8",
+				"-device", "loader,addr=0x82000008,data=0x0000006F00628023,data-len=8",
+				"-device", "loader,addr=0x82000000,cpu-num=0"},
+			Expect: "K",
+		},
+		Config:  "riscv64.config",
+		GDBArch: "riscv:rv64",
 	},
 }
 

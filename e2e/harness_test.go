@@ -1,5 +1,5 @@
 // Package e2e runs the selfptrace-vm command end to end: real kernels built
-// from source, real u-root images, real QEMU, on both architectures. The
+// from source, real u-root images, real QEMU, on every architecture. The
 // tests share one cache directory, so each kernel is built once per run.
 package e2e
 

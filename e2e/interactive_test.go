@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/selfptrace/selfptrace-vm/arch"
 )
 
 // console drives an interactive selfptrace-vm through pipes.
@@ -91,17 +93,22 @@ func (c *console) expect(t *testing.T, from int, re *regexp.Regexp, timeout time
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
-// TestShell boots the interactive shell on both arches, asks uname -m,
+// TestShell boots the interactive shell on every arch, asks uname -m,
 // reads the answer and leaves with exit.
 func TestShell(t *testing.T) {
 	e := needEnv(t)
 	for _, a := range arches {
 		t.Run(a, func(t *testing.T) {
+			spec, err := arch.Lookup(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			machine := spec.UnameMachine
 			c := e.startConsole(t, "shell", "--arch", a)
 			_, off := c.expect(t, 0, regexp.MustCompile(`info shell /`), 10*time.Minute)
 			time.Sleep(2 * time.Second) // let the shell draw its prompt
 			io.WriteString(c.stdin, "uname -m\n")
-			c.expect(t, off, regexp.MustCompile(`(?m)^[^\n]*`+regexp.QuoteMeta(a)+`\s*$`), 2*time.Minute)
+			c.expect(t, off, regexp.MustCompile(`(?m)^[^\n]*`+regexp.QuoteMeta(machine)+`\s*$`), 2*time.Minute)
 			io.WriteString(c.stdin, "exit\n")
 			c.expect(t, off, regexp.MustCompile(`exit status=0`), 2*time.Minute)
 			select {
@@ -115,8 +122,8 @@ func TestShell(t *testing.T) {
 			c.mu.Lock()
 			out := ansi.ReplaceAllString(c.out.String(), "")
 			c.mu.Unlock()
-			if !strings.Contains(out, a) {
-				t.Errorf("uname -m answer %q not in the output", a)
+			if !strings.Contains(out, machine) {
+				t.Errorf("uname -m answer %q not in the output", machine)
 			}
 		})
 	}

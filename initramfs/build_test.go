@@ -17,8 +17,10 @@ import (
 )
 
 var elfMachine = map[string]elf.Machine{
-	"amd64": elf.EM_X86_64,
-	"s390x": elf.EM_S390,
+	"amd64":   elf.EM_X86_64,
+	"s390x":   elf.EM_S390,
+	"arm64":   elf.EM_AARCH64,
+	"riscv64": elf.EM_RISCV,
 }
 
 func checkELF(t *testing.T, name string, e entry, goarch string) {

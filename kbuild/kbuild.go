@@ -464,7 +464,8 @@ func (p *plan) configure(ctx context.Context) error {
 
 // VerifyConfig returns, for every option a fragment sets, a description of
 // how the final config disagrees with it. "# CONFIG_X is not set" in a
-// fragment requires X to be unset or n.
+// fragment requires X to be unset or n. When fragments disagree, the last
+// setting is the one required.
 func VerifyConfig(fragments, final []byte) []string {
 	got := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(final))
@@ -474,13 +475,24 @@ func VerifyConfig(fragments, final []byte) []string {
 			got[name] = val
 		}
 	}
-	var missing []string
+	// As in merge_config.sh, a later fragment overrides an earlier one
+	// (an arch fragment can unset what common.config sets).
+	wanted := map[string]string{}
+	var order []string
 	sc = bufio.NewScanner(bytes.NewReader(fragments))
 	for sc.Scan() {
 		name, want, ok := parseConfigLine(sc.Text())
 		if !ok {
 			continue
 		}
+		if _, dup := wanted[name]; !dup {
+			order = append(order, name)
+		}
+		wanted[name] = want
+	}
+	var missing []string
+	for _, name := range order {
+		want := wanted[name]
 		have, present := got[name]
 		switch {
 		case want == "n" && (!present || have == "n"):

@@ -77,8 +77,10 @@ func TestChangeCommentLineOnTheSeries(t *testing.T) {
 			t.Errorf("%s: %d lines changed, want 1", p, diff)
 		}
 	}
-	if found != 1 {
-		t.Errorf("%d patches of the series add a comment to kernel/entry/self_ptrace.c, want 1", found)
+	// The bench edits the first of them in series order (the patch that
+	// adds the file); later patches may add comments to it too.
+	if found == 0 {
+		t.Error("no patch of the series adds a comment to kernel/entry/self_ptrace.c")
 	}
 }
 

@@ -18,8 +18,10 @@ type elfTarget struct {
 // elfTargets has a row per GOARCH of the arch table; a test checks that
 // every architecture has one.
 var elfTargets = map[string]elfTarget{
-	"amd64": {elf.EM_X86_64, elf.ELFCLASS64, binary.LittleEndian},
-	"s390x": {elf.EM_S390, elf.ELFCLASS64, binary.BigEndian},
+	"amd64":   {elf.EM_X86_64, elf.ELFCLASS64, binary.LittleEndian},
+	"s390x":   {elf.EM_S390, elf.ELFCLASS64, binary.BigEndian},
+	"arm64":   {elf.EM_AARCH64, elf.ELFCLASS64, binary.LittleEndian},
+	"riscv64": {elf.EM_RISCV, elf.ELFCLASS64, binary.LittleEndian},
 }
 
 // CheckStatic verifies that path is a statically linked executable for a:

@@ -1,6 +1,6 @@
 // Command selfptrace-vm builds a kernel with the self-ptrace patch series,
 // packs a u-root initramfs of Go test binaries, boots it under QEMU for
-// x86_64 and s390x, and reports which guest tests passed.
+// x86_64, s390x, arm64 and riscv64, and reports which guest tests passed.
 package main
 
 import (

@@ -1,8 +1,17 @@
 package bench_test
 
-// resultRegOffset is offsetof(struct user, regs.gprs[2]) (psw is 16 bytes):
-// the result register, which the tracer writes as on x86_64.
-const resultRegOffset = 16 + 2*8
+import "golang.org/x/sys/unix"
+
+// setResult writes the result of the call a PTRACE_SYSEMU tracer emulates:
+// gprs[2] (offsetof(struct user, regs.gprs[2]), the psw is 16 bytes), the
+// result register, which the tracer writes as on x86_64.
+func setResult(tid int, v uint64) error { return pokeUser(tid, 16+2*8, v) }
+
+// ptraceSysemu is PTRACE_SYSEMU.
+const ptraceSysemu = unix.PTRACE_SYSEMU
+
+// hasSUD tells whether the kernel has Syscall User Dispatch on this arch.
+const hasSUD = true
 
 // emulationNA says why s390x has no working PTRACE_SYSEMU emulation, in
 // case the tracee sees another result than the one the tracer wrote: Linux

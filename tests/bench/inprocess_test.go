@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,8 +140,15 @@ func benchSelfPtrace() mechanism {
 // switches it to ALLOW (at entry), performs the call and switches it back
 // to BLOCK (FlagReblock). The signal return trampoline is the region that
 // dispatch always allows.
+//
+// arm64 has no Syscall User Dispatch in Linux 6.12: the prctl fails with
+// EINVAL and the result is n/a.
 func benchSUD() mechanism {
-	return mechanism{sample: func(n, k int) ([]time.Duration, error) {
+	return mechanism{finish: func(r *benchfmt.Result) {
+		if !hasSUD && strings.Contains(r.Error, "EINVAL") {
+			*r = benchfmt.Result{Mech: r.Mech, NA: "Linux 6.12 has no Syscall User Dispatch on " + runtime.GOARCH + " (prctl: EINVAL)"}
+		}
+	}, sample: func(n, k int) ([]time.Duration, error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		selector := new(byte)

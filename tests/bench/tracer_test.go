@@ -103,7 +103,7 @@ func helperTracee() int {
 func benchTracer(mech string) mechanism {
 	req := uintptr(unix.PTRACE_SYSCALL)
 	if mech == benchfmt.PtraceSysemu {
-		req = unix.PTRACE_SYSEMU
+		req = ptraceSysemu
 	}
 	// The result of the last traced getpid and the tracee's pid, checked
 	// once every round is done.
@@ -229,7 +229,7 @@ func trace(tracee, tid, n int, req uintptr, stdin io.Writer) ([]time.Time, error
 		return nil, err
 	}
 	name := "PTRACE_SYSCALL"
-	if req == unix.PTRACE_SYSEMU {
+	if req == ptraceSysemu {
 		name = "PTRACE_SYSEMU"
 	}
 	var marks []time.Time
@@ -266,9 +266,9 @@ func trace(tracee, tid, n int, req uintptr, stdin io.Writer) ([]time.Time, error
 			switch {
 			case nr == unix.SYS_GETPID:
 				calls++
-				if req == unix.PTRACE_SYSEMU {
-					if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), resultRegOffset, uintptr(tracee)); e != 0 {
-						return marks, fmt.Errorf("PTRACE_POKEUSR: %s", sp.ErrnoName(e))
+				if req == ptraceSysemu {
+					if err := setResult(tid, uint64(tracee)); err != nil {
+						return marks, err
 					}
 				}
 			case nr == unix.SYS_GETPPID && arg0 == traceeMark:

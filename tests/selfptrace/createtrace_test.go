@@ -69,6 +69,7 @@ func creations() []creation {
 		}
 	}
 	return append(cs,
+		creation{name: "clone_fork", nr: unix.SYS_CLONE, args: clone(uint64(unix.SIGCHLD))},
 		creation{name: "clone_thread", nr: unix.SYS_CLONE, thread: true, args: clone(threadFlags)},
 		creation{name: "clone_vm_vfork", nr: unix.SYS_CLONE, args: clone(unix.CLONE_VM | unix.CLONE_VFORK | uint64(unix.SIGCHLD))},
 		creation{name: "clone3", nr: unix.SYS_CLONE3, args: clone3(0, uint64(unix.SIGCHLD))},
@@ -353,12 +354,4 @@ func syscallEntry(tid int) (nr uint64, args [6]uint64, entry bool, err error) {
 		args[i] = binary.NativeEndian.Uint64(info[32+8*i:])
 	}
 	return binary.NativeEndian.Uint64(info[24:]), args, true, nil
-}
-
-// setSyscallNr changes the system call at the thread's entry stop.
-func setSyscallNr(tid int, nr uint64) error {
-	if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, uintptr(nr)); e != 0 {
-		return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
-	}
-	return nil
 }

@@ -106,7 +106,7 @@ func TestArgumentsIntact(t *testing.T) {
 // ... never executes ... afterwards" sentence.
 func TestSyscallNumbersIntact(t *testing.T) {
 	numbers := []uint64{^uint64(0), neg(512), neg(513), neg(514), neg(515), neg(516), 1000, 0xffff, 0x7fffffff}
-	numbers = append(numbers, aliasesOfWrite...)
+	numbers = append(append(numbers, aliasesOfWrite...), archNumbers...)
 	for _, nr := range numbers {
 		t.Run(fmt.Sprintf("nr=%#x", nr), func(t *testing.T) {
 			s := sp.Begin(t)

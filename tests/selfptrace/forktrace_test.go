@@ -105,8 +105,8 @@ func traceExec(tid int, stdin io.Writer) error {
 			// entry.nr@24, entry.args[3]@56
 			if info[0] == unix.PTRACE_SYSCALL_INFO_ENTRY && binary.NativeEndian.Uint64(info[24:]) == unix.SYS_PTRACE &&
 				binary.NativeEndian.Uint64(info[56:]) == execMagic {
-				if _, e := sp.Ptrace(unix.PTRACE_POKEUSR, uintptr(tid), nrUserOffset, unix.SYS_EXECVE); e != 0 {
-					return fmt.Errorf("PTRACE_POKEUSR of the syscall number: %s", sp.ErrnoName(e))
+				if err := setSyscallNr(tid, unix.SYS_EXECVE); err != nil {
+					return fmt.Errorf("turning the marked ptrace call into execve: %w", err)
 				}
 				if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
 					return fmt.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))

@@ -233,23 +233,32 @@ func TestExemptions(t *testing.T) {
 		wantRet(t, "third getpid", ops[3], uint64(os.Getpid()))
 	})
 	t.Run("rt_sigreturn of another handler", func(t *testing.T) {
-		testArmingHandler(t, true, sp.RestorerPC)
+		testArmingHandler(t, true, sp.ArmHandlerPC, sp.RestorerPC)
 	})
 	if sp.SysSigreturn >= 0 {
 		t.Run("sigreturn", func(t *testing.T) {
-			testArmingHandler(t, false, sp.OldRestorerPC)
+			testArmingHandler(t, false, sp.ArmHandlerPC, sp.OldRestorerPC)
+		})
+	}
+	if vdsoSigreturn {
+		t.Run("rt_sigreturn through the vDSO", func(t *testing.T) {
+			testArmingHandler(t, true, sp.ArmHandlerKernelRetPC, 0)
 		})
 	}
 }
 
-// testArmingHandler installs a SIGUSR2 handler that arms its thread and
-// returns through restorer (rt_sigreturn with SA_SIGINFO, sigreturn
-// without), raises SIGUSR2 and checks that the signal return was not
-// intercepted: the thread comes back armed and its next call is.
-func testArmingHandler(t *testing.T, siginfo bool, restorer uintptr) {
+// testArmingHandler installs handler for SIGUSR2, a handler that arms its
+// thread and returns through restorer (rt_sigreturn with SA_SIGINFO,
+// sigreturn without; with restorer 0, no SA_RESTORER: the kernel returns
+// through the vDSO), raises SIGUSR2 and checks that the signal return was
+// not intercepted: the thread comes back armed and its next call is.
+func testArmingHandler(t *testing.T, siginfo bool, handler, restorer uintptr) {
 	s := sp.Begin(t)
-	act := sp.HandlerAction(sp.ArmHandlerPC)
+	act := sp.HandlerAction(handler)
 	act.Restorer = restorer
+	if restorer == 0 {
+		act.Flags &^= sp.SaRestorer
+	}
 	if !siginfo {
 		act.Flags &^= sp.SaSiginfo // the kernel builds a non-RT frame
 	}

@@ -106,18 +106,14 @@ func helperArmedCreation() int {
 	cl3 := [11]uint64{4: uint64(unix.SIGCHLD)}
 	threadFlags := uint64(unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 		unix.CLONE_THREAD | unix.CLONE_SYSVSEM)
-	calls := []struct {
-		name string
-		op   sp.Op
-	}{
-		{"fork", sp.Syscall(unix.SYS_FORK)},
-		{"vfork", sp.Syscall(unix.SYS_VFORK)},
-		{"clone", sp.Syscall(unix.SYS_CLONE, cloneArgs(uint64(unix.SIGCHLD))...)},
-		{"clone3", sp.Syscall(unix.SYS_CLONE3, ptr(&cl3), 88)},
-		{"execve", sp.Syscall(unix.SYS_EXECVE, bufPtr(path), ptr(&argv[0]), ptr(&envp[0]))},
-		{"execveat", sp.Syscall(unix.SYS_EXECVEAT, neg(-unix.AT_FDCWD), bufPtr(path), ptr(&argv[0]), ptr(&envp[0]), 0)},
-		{"clone thread", sp.Syscall(unix.SYS_CLONE, cloneArgs(threadFlags)...)},
-	}
+	calls := append(append([]creationCall(nil), legacyCreation...),
+		creationCall{"clone", sp.Syscall(unix.SYS_CLONE, cloneArgs(uint64(unix.SIGCHLD))...)},
+		creationCall{"clone vfork", sp.Syscall(unix.SYS_CLONE, cloneArgs(uint64(unix.CLONE_VM|unix.CLONE_VFORK|unix.SIGCHLD))...)},
+		creationCall{"clone3", sp.Syscall(unix.SYS_CLONE3, ptr(&cl3), 88)},
+		creationCall{"execve", sp.Syscall(unix.SYS_EXECVE, bufPtr(path), ptr(&argv[0]), ptr(&envp[0]))},
+		creationCall{"execveat", sp.Syscall(unix.SYS_EXECVEAT, neg(-unix.AT_FDCWD), bufPtr(path), ptr(&argv[0]), ptr(&envp[0]), 0)},
+		creationCall{"clone thread", sp.Syscall(unix.SYS_CLONE, cloneArgs(threadFlags)...)},
+	)
 	failed := false
 	for _, c := range calls {
 		sp.Reset()

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 // machines maps GOARCH to what uname(2) reports.
-var machines = map[string]string{"amd64": "x86_64", "s390x": "s390x"}
+var machines = map[string]string{"amd64": "x86_64", "s390x": "s390x", "arm64": "aarch64", "riscv64": "riscv64"}
 
 func TestMachineMatchesGOARCH(t *testing.T) {
 	var u unix.Utsname

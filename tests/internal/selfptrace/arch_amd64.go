@@ -42,3 +42,6 @@ func RolledBackResult(nr uint64, args [6]uint64) uint64 { return nr }
 // NumberInRegister tells whether Record.Nr (rax) must equal the number the
 // caller loaded (always on x86_64).
 const NumberInRegister = true
+
+// SyscallInsnLen is the length of "syscall" (0f 05).
+const SyscallInsnLen = 2

@@ -42,3 +42,6 @@ func RolledBackResult(nr uint64, args [6]uint64) uint64 { return args[0] }
 // NumberInRegister tells whether Record.Nr (r1) must equal the number the
 // caller loaded: true for "svc 0", which is what runSeq uses.
 const NumberInRegister = true
+
+// SyscallInsnLen is the length of "svc 0" (0a 00).
+const SyscallInsnLen = 2

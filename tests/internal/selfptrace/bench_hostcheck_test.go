@@ -1,15 +1,14 @@
 //go:build hostcheck
 
 // Host checks of what the guest benchmark (tests/bench) adds to the
-// library: OpLoop, FlagReblock with Syscall User Dispatch, LastRecord and
-// the seccomp listener.
+// library: OpLoop, LastRecord and the seccomp listener (FlagReblock with
+// Syscall User Dispatch: hostcheck_sud_test.go).
 package selfptrace
 
 import (
 	"os"
 	"runtime"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,45 +33,6 @@ func TestHostLoop(t *testing.T) {
 	recs := Records()
 	if !ok || last.Seq != 4 || last != recs[len(recs)-1] {
 		t.Errorf("LastRecord = %v, %v; want the fifth record", last.String(), ok)
-	}
-}
-
-func TestHostReblock(t *testing.T) {
-	for _, reblock := range []bool{false, true} {
-		Reset()
-		restore, err := InstallHandler()
-		if err != nil {
-			t.Fatal(err)
-		}
-		selector := new(byte)
-		flags := uint64(FlagAnyCode | FlagPerform)
-		if reblock {
-			flags |= FlagReblock
-		}
-		SetPlan(Plan{Flags: flags, SelectorAddr: uint64(uintptr(unsafe.Pointer(selector)))})
-		var ops []Op
-		func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			if _, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_ON,
-				RestorerPC, 16, uintptr(unsafe.Pointer(selector)), 0); e != 0 {
-				t.Fatalf("prctl(PR_SET_SYSCALL_USER_DISPATCH): %v", e)
-			}
-			ops = run(Store8(selector, 1), Loop(unix.SYS_GETPID, 0, 3), Store8(selector, 0))
-			unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_OFF, 0, 0, 0, 0)
-		}()
-		restore()
-		runtime.KeepAlive(selector)
-		want := uint64(1) // the handler leaves the selector on ALLOW
-		if reblock {
-			want = 3
-		}
-		if Count() != want || int(ops[1].Ret) != os.Getpid() {
-			t.Errorf("reblock %v: %d SIGSYS, want %d; getpid returned %#x", reblock, Count(), want, ops[1].Ret)
-		}
-		if last, _ := LastRecord(); last.Code() != SysUserDispatch || last.Flags&RecPerformed == 0 {
-			t.Errorf("reblock %v: last SIGSYS %v", reblock, last.String())
-		}
 	}
 }
 

@@ -108,12 +108,12 @@ type Plan struct {
 // Record is what the handler stores for one SIGSYS.
 type Record struct {
 	Info     Siginfo   // the raw 128-byte siginfo
-	Nr       uint64    // number register of the ucontext: amd64 rax, s390x r1
-	Args     [6]uint64 // argument registers of the ucontext (amd64 rdi rsi rdx r10 r8 r9, s390x r2..r7)
+	Nr       uint64    // number register of the ucontext: amd64 rax, s390x r1, arm64 x8, riscv64 a7
+	Args     [6]uint64 // argument registers of the ucontext (amd64 rdi rsi rdx r10 r8 r9, s390x r2..r7, arm64 x0..x5, riscv64 a0..a5)
 	PerfArgs [6]uint64 // arguments the handler performed the call with
-	PC       uint64    // ucontext rip / psw.addr
-	SP       uint64    // ucontext rsp / r15
-	Result   uint64    // result register (rax / r2) when the handler returned
+	PC       uint64    // ucontext rip / psw.addr / pc / pc
+	SP       uint64    // ucontext rsp / r15 / sp / sp
+	Result   uint64    // result register (rax / r2 / x0 / a0) when the handler returned
 	Flags    uint64    // Rec* flags
 	RearmRet uint64    // result of the handler's PTRACE_SELF_ON
 	Seq      uint64    // interception number (0 for the first)
@@ -329,12 +329,12 @@ func funcEnd(pc uintptr) uintptr {
 	return end
 }
 
-// SyscallInsnLen is the length of "syscall" (0f 05) and of "svc 0" (0a 00).
-const SyscallInsnLen = 2
-
-// Sigaction is the kernel's struct sigaction for rt_sigaction on both
-// x86_64 and s390x: {handler, flags, restorer, mask}
-// (include/linux/signal_types.h with __ARCH_HAS_SA_RESTORER).
+// Sigaction is a signal action as the tests see it: {handler, flags,
+// restorer, mask}, which is also the kernel's struct sigaction on x86_64,
+// s390x and arm64 (include/linux/signal_types.h with __ARCH_HAS_SA_RESTORER).
+// riscv64 has no SA_RESTORER: its kernel struct has no restorer field (see
+// ksigaction), the kernel returns from a handler through the vDSO, and the
+// assembly handlers of this package return through RestorerPC themselves.
 type Sigaction struct {
 	Handler  uintptr
 	Flags    uint64
@@ -350,10 +350,21 @@ const (
 
 // RtSigaction is a raw rt_sigaction(sig, act, old, 8).
 func RtSigaction(sig int, act, old *Sigaction) error {
-	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
-		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
+	var kact, kold ksigaction
+	var pact, pold unsafe.Pointer
+	if act != nil {
+		kact = toKsigaction(act)
+		pact = unsafe.Pointer(&kact)
+	}
+	if old != nil {
+		pold = unsafe.Pointer(&kold)
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(pact), uintptr(pold), 8, 0, 0)
 	if e != 0 {
 		return fmt.Errorf("rt_sigaction(%d): %s", sig, ErrnoName(e))
+	}
+	if old != nil {
+		*old = fromKsigaction(&kold)
 	}
 	return nil
 }

@@ -5,7 +5,8 @@
 //
 //   - raw PTRACE_SELF_ON / PTRACE_SELF_OFF requests and a support probe that
 //     tells a kernel without the feature apart with a clear message;
-//   - a SIGSYS handler written in assembly (handler_amd64.s, handler_s390x.s),
+//   - a SIGSYS handler written in assembly (handler_$GOARCH.s: amd64, s390x,
+//     arm64, riscv64),
 //     because it has to read and write the interrupted thread's ucontext and
 //     must not depend on the Go runtime (it runs on the signal stack, maybe
 //     between a PTRACE_SELF_ON and the call it is meant to catch, and it may
@@ -41,14 +42,18 @@ const (
 
 	SIGSYS = 31
 
-	AuditArchX86_64 = 0xc000003e
-	AuditArchS390X  = 0x80000016
+	AuditArchX86_64  = 0xc000003e
+	AuditArchS390X   = 0x80000016
+	AuditArchAArch64 = 0xc00000b7
+	AuditArchRiscv64 = 0xc00000f3
 )
 
-// Signal action flags and signal mask operations (identical on amd64 and
-// s390x: asm-generic/signal-defs.h, SA_RESTORER from each arch's uapi).
+// Signal action flags and signal mask operations (identical on the four
+// arches: asm-generic/signal-defs.h, SA_RESTORER from each arch's uapi;
+// riscv64 has no SA_RESTORER and toKsigaction clears it).
 const (
 	SaSiginfo  = 0x00000004
+	SaRestart  = 0x10000000
 	SaRestorer = 0x04000000
 	SaOnstack  = 0x08000000
 	SaNodefer  = 0x40000000

@@ -25,9 +25,11 @@ const (
 	OpSpin = 0x5350_0000_0000_0001
 	// OpStore8 stores the byte Args[1] at address Args[0].
 	OpStore8 = 0x5350_0000_0000_0002
-	// OpSvcImm (s390x only) performs "svc 20" (getpid encoded in the
-	// instruction) with r1 = 0xffff and r2..r7 = Args; si_call_addr is
-	// SvcImmSitePC + 2.
+	// OpSvcImm: on s390x, "svc 20" (getpid encoded in the instruction)
+	// with r1 = 0xffff and r2..r7 = Args; on arm64, "svc #0x40" (write's
+	// number as the immediate, which arm64 ignores) with x8 = getpid and
+	// x0..x5 = Args. si_call_addr is SvcImmSitePC + SyscallInsnLen.
+	// Elsewhere it returns -ENOSYS without a system call.
 	OpSvcImm = 0x5350_0000_0000_0003
 	// OpLoop performs system call Args[0] with first argument Args[1] (the
 	// other argument registers are left as they are), Args[2] times in a
