@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/internal/cacheentry"
 	"github.com/selfptrace/selfptrace-vm/internal/logtail"
 	"github.com/selfptrace/selfptrace-vm/report"
@@ -52,6 +53,16 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: building selfptrace-vm:", err)
 		os.Exit(1)
 	}
+	sel := os.Getenv("SELFPTRACE_VM_E2E_ARCH")
+	specs, err := arch.Parse(sel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: SELFPTRACE_VM_E2E_ARCH:", err)
+		os.Exit(2)
+	}
+	for _, s := range specs {
+		arches = append(arches, s.Name)
+	}
+	fmt.Printf("e2e: architectures %s (SELFPTRACE_VM_E2E_ARCH=%q; empty or all: every row of the table)\n", archFlag(), sel)
 	theEnv = &env{bin: bin, root: root, cache: cacheentry.DefaultRoot()}
 	code := m.Run()
 	os.RemoveAll(tmp)

@@ -21,7 +21,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 	results := map[bool]report.Results{}
 	for _, vanilla := range []bool{false, true} {
 		js := filepath.Join(dir, map[bool]string{false: "patched.json", true: "vanilla.json"}[vanilla])
-		args := []string{"test", "--kselftest", "--arch", "all", "--json", js, "--out", filepath.Join(dir, "out")}
+		args := []string{"test", "--kselftest", "--arch", archFlag(), "--json", js, "--out", filepath.Join(dir, "out")}
 		if vanilla {
 			args = append(args, "--vanilla")
 		}

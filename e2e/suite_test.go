@@ -17,7 +17,7 @@ func TestSuitePassesOnEveryArch(t *testing.T) {
 	e := needEnv(t)
 	dir := t.TempDir()
 	js, ju, kt := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.ktap")
-	r := e.run(t, 60*time.Minute, "test", "--arch", "all", "--json", js, "--junit", ju, "--ktap", kt, "--out", dir)
+	r := e.run(t, 60*time.Minute, "test", "--arch", archFlag(), "--json", js, "--junit", ju, "--ktap", kt, "--out", dir)
 	t.Logf("summary:\n%s", r.stdout)
 	if r.code != 0 {
 		t.Errorf("test --arch all exited %d, want 0\nstderr:\n%s", r.code, tailOf(r.stderr, 40))
@@ -42,7 +42,7 @@ func TestSuitePassesOnEveryArch(t *testing.T) {
 
 	// The same run again: everything comes from the cache.
 	js2 := filepath.Join(dir, "warm.json")
-	r = e.run(t, 20*time.Minute, "test", "--arch", "all", "--json", js2)
+	r = e.run(t, 20*time.Minute, "test", "--arch", archFlag(), "--json", js2)
 	if r.code != 0 {
 		t.Fatalf("warm run exited %d\n%s", r.code, tailOf(r.stderr, 30))
 	}
@@ -90,7 +90,7 @@ func checkRunPassed(t *testing.T, run report.Run) {
 func TestVanillaFailsEveryFeatureTest(t *testing.T) {
 	e := needEnv(t)
 	js := filepath.Join(t.TempDir(), "vanilla.json")
-	r := e.run(t, 60*time.Minute, "test", "--arch", "all", "--vanilla", "--json", js)
+	r := e.run(t, 60*time.Minute, "test", "--arch", archFlag(), "--vanilla", "--json", js)
 	if r.code != 1 {
 		t.Errorf("test --vanilla exited %d, want 1 (tests failed)\n%s", r.code, tailOf(r.stderr, 30))
 	}
