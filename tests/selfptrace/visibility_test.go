@@ -182,19 +182,22 @@ func TestTracepointsIntercepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := threadSyscallEvents(string(trace), tid)
+	events, total, err := threadSyscallEvents(string(trace), tid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := make([]string, len(events))
-	for i, ev := range events {
-		lines[i] = ev.line
-	}
-	for _, p := range checkSyscallEvents(events) {
+	probs, from := checkSyscallEvents(events)
+	for _, p := range probs {
 		t.Error(p)
 	}
+	t.Logf("%d events in the trace, %d of thread %d", total, len(events), tid)
 	if t.Failed() {
-		t.Logf("events of thread %d:\n%s", tid, strings.Join(lines, "\n"))
+		from = max(from-8, 0)
+		var lines []string
+		for _, ev := range events[from:] {
+			lines = append(lines, ev.line)
+		}
+		t.Logf("events of thread %d from #%d of %d:\n%s", tid, from, len(events), strings.Join(lines, "\n"))
 	}
 }
 
@@ -207,15 +210,16 @@ type syscallEvent struct {
 }
 
 // threadSyscallEvents parses the trace text and returns the events of
-// thread tid in order. It fails if the ring buffer lost events.
-func threadSyscallEvents(trace string, tid int) ([]syscallEvent, error) {
+// thread tid in order, and the number of events in the trace. It fails if
+// the ring buffer lost events.
+func threadSyscallEvents(trace string, tid int) ([]syscallEvent, int, error) {
 	// "# entries-in-buffer/entries-written: 812/812   #P:1"
 	cnt := regexp.MustCompile(`entries-in-buffer/entries-written: (\d+)/(\d+)`).FindStringSubmatch(trace)
 	if cnt == nil {
-		return nil, fmt.Errorf("no entries-in-buffer/entries-written line in the trace header:\n%.2000s", trace)
+		return nil, 0, fmt.Errorf("no entries-in-buffer/entries-written line in the trace header:\n%.2000s", trace)
 	}
 	if cnt[1] != cnt[2] {
-		return nil, fmt.Errorf("the trace ring buffer overflowed (%s of %s events kept): the pairing cannot be judged", cnt[1], cnt[2])
+		return nil, 0, fmt.Errorf("the trace ring buffer overflowed (%s of %s events kept): the pairing cannot be judged", cnt[1], cnt[2])
 	}
 	// "comm-TID [cpu] flags ts: sys_enter: NR 110 (7ace0012, 0, ...)"
 	// "comm-TID [cpu] flags ts: sys_exit: NR -1 = 291"
@@ -233,30 +237,35 @@ func threadSyscallEvents(trace string, tid int) ([]syscallEvent, error) {
 		}
 		events = append(events, ev)
 	}
-	return events, nil
+	total, _ := strconv.Atoi(cnt[1])
+	return events, total, nil
 }
 
 // checkSyscallEvents checks the visibility target thread's events and
-// returns what is wrong. Enter and exit events must alternate, but the
-// first event may be an exit (a new thread returns from clone) and the
-// last an enter (exit_group).
-func checkSyscallEvents(events []syscallEvent) []string {
-	var probs []string
+// returns what is wrong, and the index of the first event that is wrong
+// or belongs to a getppid call (where a log of them should start). Enter
+// and exit events must alternate, but the first event may be an exit (a
+// new thread returns from clone) and the last an enter (exit_group).
+func checkSyscallEvents(events []syscallEvent) (probs []string, from int) {
+	from = len(events)
 	enters := map[uint64]int{} // getppid sys_enter events by arg0
 	paired := map[uint64]int{} // ... followed by their sys_exit
 	for i, ev := range events {
 		if !ev.enter {
 			if i > 0 && !events[i-1].enter {
+				from = min(from, i)
 				probs = append(probs, fmt.Sprintf("sys_exit event with no sys_enter before it (the intercepted call's?): %q", ev.line))
 			}
 			continue
 		}
 		if i+1 < len(events) && events[i+1].enter {
+			from = min(from, i)
 			probs = append(probs, fmt.Sprintf("sys_enter event followed by another sys_enter: %q", ev.line))
 		}
 		if ev.nr != unix.SYS_GETPPID {
 			continue
 		}
+		from = min(from, i)
 		enters[ev.arg0]++
 		if i+1 < len(events) && !events[i+1].enter {
 			paired[ev.arg0]++
@@ -273,7 +282,10 @@ func checkSyscallEvents(events []syscallEvent) []string {
 			probs = append(probs, fmt.Sprintf("%s, arg0 %#x, produced %d sys_enter events, %d followed by a sys_exit; want 1 and 1", w.what, w.a0, enters[w.a0], paired[w.a0]))
 		}
 	}
-	return probs
+	if len(probs) > 0 && from == len(events) {
+		from = 0 // no getppid event at all: show everything
+	}
+	return probs, from
 }
 
 // tracefs is the mounted tracing file system.
