@@ -163,6 +163,25 @@ func TestTracepointsIntercepted(t *testing.T) {
 		}
 		return tr.write("events/raw_syscalls/enable", v)
 	}
+	// The counter clock orders the events of all CPUs strictly, so a
+	// thread that migrates keeps its events in order (the guest's clock
+	// can give equal time stamps).
+	clocks, err := os.ReadFile(filepath.Join(tr.dir, "trace_clock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := regexp.MustCompile(`\[(\w+)\]`).FindSubmatch(clocks)
+	if clock == nil {
+		t.Fatalf("no selected clock in trace_clock: %q", clocks)
+	}
+	if err := tr.write("trace_clock", "counter"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := tr.write("trace_clock", string(clock[1])); err != nil {
+			t.Errorf("restoring the trace clock: %v", err)
+		}
+	}()
 	if err := tr.write("trace", ""); err != nil {
 		t.Fatal(err)
 	}
