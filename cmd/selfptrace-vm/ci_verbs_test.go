@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"strings"
 	"testing"
 )
 
@@ -11,11 +8,7 @@ import (
 // that must be refused before any kernel is built.
 func TestCIVerbUsage(t *testing.T) {
 	t.Chdir("../..")
-	for _, c := range []struct {
-		args []string
-		code int
-		msg  string
-	}{
+	checkExits(t, []exitCase{
 		{[]string{"compare", "--root", "."}, exitUsage, "--root is given twice or not at all"},
 		{[]string{"compare", "--root", ".", "--root", "/nonexistent"}, exitUsage, "not a selfptrace-vm checkout"},
 		{[]string{"compare", "--suite", "ltp"}, exitUsage, "--suite"},
@@ -31,16 +24,7 @@ func TestCIVerbUsage(t *testing.T) {
 		{[]string{"lava-job", "--arch", "s390x", "--out", "x", "--profile", "debug"}, exitUsage, "only the default profile"},
 		{[]string{"lava-job", "--arch", "s390x", "--out", "x", "--kernel-url", "bzImage"}, exitUsage, "not a URL"},
 		{[]string{"test", "-h"}, exitOK, ""},
-	} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), &out, &errb, c.args)
-		if code != c.code {
-			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, c.code, errb.String())
-		}
-		if c.msg != "" && !strings.Contains(errb.String(), c.msg) {
-			t.Errorf("%v: stderr lacks %q:\n%s", c.args, c.msg, errb.String())
-		}
-	}
+	})
 }
 
 func TestTopLevelFilter(t *testing.T) {

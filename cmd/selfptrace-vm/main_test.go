@@ -9,11 +9,7 @@ import (
 
 func TestUsageErrors(t *testing.T) {
 	t.Chdir("../..")
-	for _, c := range []struct {
-		args []string
-		code int
-		msg  string
-	}{
+	checkExits(t, []exitCase{
 		{nil, exitUsage, "usage: selfptrace-vm"},
 		{[]string{"bogus"}, exitUsage, "unknown command"},
 		{[]string{"test", "--arch", "mips"}, exitUsage, "unknown architecture"},
@@ -27,16 +23,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--arch", "s390x", "--file", "/does/not/exist", "--", "x"}, exitUsage, "--file"},
 		{[]string{"help"}, exitOK, ""},
 		{[]string{"test", "-h"}, exitOK, ""},
-	} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), &out, &errb, c.args)
-		if code != c.code {
-			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, c.code, errb.String())
-		}
-		if c.msg != "" && !strings.Contains(errb.String(), c.msg) {
-			t.Errorf("%v: stderr lacks %q:\n%s", c.args, c.msg, errb.String())
-		}
-	}
+	})
 }
 
 func TestGuestOutputFilter(t *testing.T) {
@@ -57,5 +44,29 @@ func TestAmd64Alias(t *testing.T) {
 	c.jobs = 1
 	if err := c.finish(false); err != nil || c.archs[0].Name != "x86_64" {
 		t.Errorf("amd64: %v %v", c.archs, err)
+	}
+}
+
+// exitCase is a command line, the exit code it must give and a phrase its
+// standard error must hold (none if empty).
+type exitCase struct {
+	args []string
+	code int
+	msg  string
+}
+
+// checkExits runs each command line through run and checks its exit code
+// and message.
+func checkExits(t *testing.T, cases []exitCase) {
+	t.Helper()
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), &out, &errb, c.args)
+		if code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, c.code, errb.String())
+		}
+		if c.msg != "" && !strings.Contains(errb.String(), c.msg) {
+			t.Errorf("%v: stderr lacks %q:\n%s", c.args, c.msg, errb.String())
+		}
 	}
 }
