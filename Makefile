@@ -23,7 +23,7 @@ DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-c
 # The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
 LAVA_PACKAGES := lava-dispatcher lava-common
 
-.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect bench clean-cache
+.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect e2e-debug bench clean-cache
 
 all: test
 
@@ -46,7 +46,7 @@ run: deps
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) vet -tags lava,gitbisect ./e2e/
+	$(GO) vet -tags lava,gitbisect,debugprofile ./e2e/
 	for a in s390x arm64 riscv64; do \
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet ./tests/... ./initramfs/runner/... && \
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet -tags hostcheck ./tests/internal/selfptrace/ || exit 1; \
@@ -81,6 +81,14 @@ e2e-lava: deps
 # a kernel from scratch (in a temporary cache), so it has its own target.
 e2e-gitbisect: deps
 	$(GO) test -tags gitbisect -count=1 -v -timeout 85m -run 'TestGitBisect' ./e2e/
+
+# The debug profile (lockdep, KASAN, UBSAN, DEBUG_ATOMIC_SLEEP, no stack
+# initialisation, panic_on_warn): its instrumented kernels take several
+# times longer to build and run, so it has its own target. DEBUG_ARCH picks
+# the architectures (the RFC's two by default; all for every port).
+DEBUG_ARCH ?= x86_64,s390x
+e2e-debug: deps
+	SELFPTRACE_VM_E2E_ARCH=$(DEBUG_ARCH) $(GO) test -tags debugprofile -count=1 -v -timeout 170m -run 'TestDebugProfile' ./e2e/
 
 bench: deps
 	$(GO) run ./cmd/selfptrace-vm bench --arch $(ARCH)

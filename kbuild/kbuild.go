@@ -47,6 +47,9 @@ type Options struct {
 	Vanilla bool
 	// ConfigDir holds common.config and the per-arch fragment named by Arch.Config.
 	ConfigDir string
+	// Profile adds its fragment after the arch's; the zero value is the
+	// default profile.
+	Profile Profile
 	// CacheDir is the root of the build cache.
 	CacheDir string
 	// Jobs is make's -j; the number of CPUs if 0.
@@ -61,6 +64,7 @@ type Kernel struct {
 	Key      string `json:"key"`
 	Release  string `json:"release"`
 	Patched  bool   `json:"patched"`
+	Profile  string `json:"profile"`
 	Image    string `json:"image"`
 	Vmlinux  string `json:"vmlinux"`
 	Config   string `json:"config"`
@@ -159,7 +163,7 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 			return nil, err
 		}
 	}
-	if p.fragments, err = readFragments(o.ConfigDir, o.Arch); err != nil {
+	if p.fragments, err = readFragments(o.ConfigDir, o.Arch, o.Profile); err != nil {
 		return nil, err
 	}
 	if p.compiler, err = compilerVersion(ctx, o.Arch); err != nil {
@@ -171,11 +175,14 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 		fmt.Fprintf(h, "patch=%s %d\n", pt.Name, len(pt.Content))
 		h.Write(pt.Content)
 	}
+	if !o.Profile.IsDefault() {
+		fmt.Fprintf(h, "profile=%s\n", o.Profile.Name)
+	}
 	fmt.Fprintf(h, "fragments %d\n", len(p.fragments))
 	h.Write(p.fragments)
 	p.key = hex.EncodeToString(h.Sum(nil))
 	p.entry = filepath.Join(o.CacheDir, "kernels", o.Arch.Name+"-"+p.key[:20])
-	p.work = filepath.Join(o.CacheDir, "work", o.Arch.Name+"-"+p.flavor)
+	p.work = filepath.Join(o.CacheDir, "work", o.Arch.Name+"-"+p.flavor+o.Profile.suffix())
 	return p, nil
 }
 
@@ -191,7 +198,7 @@ func Build(ctx context.Context, o Options) (*Kernel, error) {
 		k.Duration = time.Since(start)
 		return k, nil
 	}
-	lock, err := fsutil.Acquire(ctx, filepath.Join(o.CacheDir, "locks", o.Arch.Name+"-"+p.flavor+".lock"), func() {
+	lock, err := fsutil.Acquire(ctx, filepath.Join(o.CacheDir, "locks", o.Arch.Name+"-"+p.flavor+o.Profile.suffix()+".lock"), func() {
 		o.Progress.Phase(o.Arch.Name, "waiting for another build of this kernel")
 	})
 	if err != nil {
@@ -228,6 +235,7 @@ func (p *plan) cached() (*Kernel, bool) {
 		Key:      p.key,
 		Release:  m.Release,
 		Patched:  m.Patched,
+		Profile:  p.opts.Profile.name(),
 		Image:    e.Path(img),
 		Vmlinux:  e.Path("vmlinux"),
 		Config:   e.Path("config"),
@@ -407,9 +415,13 @@ func applyPatch(ctx context.Context, dir string, pt Patch) error {
 	return fmt.Errorf("patch %s does not apply:\n  %s", pt.Name, strings.Join(failed, "\n  "))
 }
 
-func readFragments(dir string, a arch.Spec) ([]byte, error) {
+func readFragments(dir string, a arch.Spec, prof Profile) ([]byte, error) {
 	var buf bytes.Buffer
-	for _, name := range []string{"common.config", a.Config} {
+	names := []string{"common.config", a.Config}
+	if prof.Fragment != "" {
+		names = append(names, prof.Fragment)
+	}
+	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("reading config fragment: %w", err)
@@ -620,6 +632,7 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 		Key:      p.key,
 		Release:  m.Release,
 		Patched:  m.Patched,
+		Profile:  p.opts.Profile.name(),
 		Image:    filepath.Join(p.entry, imgName),
 		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
 		Config:   filepath.Join(p.entry, "config"),

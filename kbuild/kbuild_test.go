@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,10 +183,42 @@ func TestKeyChanges(t *testing.T) {
 		t.Error("key did not change with --vanilla")
 	}
 	o.Vanilla = false
+	debug, err := ParseProfile("debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(cfg, debug.Fragment), []byte("CONFIG_KASAN=y\n"), 0o644)
+	o.Profile = debug
+	if k5 := key(); k5 == k3 || k5 == k4 {
+		t.Error("key did not change with the debug profile")
+	}
+	if _, err := Key(context.Background(), Options{Arch: a, Source: src, SeriesDir: series, ConfigDir: t.TempDir(), CacheDir: root, Profile: debug}); err == nil {
+		t.Error("a profile whose fragment is missing gave a key")
+	}
+	o.Profile = Profile{}
+	if key() != k3 {
+		t.Error("the zero profile is not the default one")
+	}
 	s390, _ := arch.Lookup("s390x")
 	o.Arch = s390
 	os.WriteFile(filepath.Join(cfg, s390.Config), []byte("CONFIG_B=y\n"), 0o644)
 	if hosttools.Check(hosttools.KernelBuild, s390) == nil && key() == k3 {
 		t.Error("key did not change with the architecture")
+	}
+}
+
+func TestParseProfile(t *testing.T) {
+	for _, name := range []string{"", "default"} {
+		p, err := ParseProfile(name)
+		if err != nil || !p.IsDefault() || p.Fragment != "" || len(p.KernelArgs) != 0 || p.suffix() != "" {
+			t.Errorf("ParseProfile(%q) = %+v, %v: want the plain default profile", name, p, err)
+		}
+	}
+	d, err := ParseProfile("debug")
+	if err != nil || d.IsDefault() || d.Fragment == "" || !slices.Contains(d.KernelArgs, "panic_on_warn=1") || d.suffix() != "-debug" || d.Slowdown < 2 {
+		t.Errorf("ParseProfile(debug) = %+v, %v", d, err)
+	}
+	if _, err := ParseProfile("fast"); err == nil || !strings.Contains(err.Error(), "default or debug") {
+		t.Errorf("ParseProfile(fast): %v, want an error naming the profiles", err)
 	}
 }

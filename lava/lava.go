@@ -125,9 +125,9 @@ func NewJob(p Params) Job {
 
 // Device is a rendered qemu device description for a local dispatcher
 // (lava-run --device): the emulator and machine from the arch table.
-func Device(a arch.Spec, memory string) map[string]any {
+func Device(a arch.Spec, memory string, smp int) map[string]any {
 	opts := machineOptions(a.Machine)
-	opts = append(opts, "-accel tcg", "-m "+memory, "-smp 1", "-nographic", "-nodefaults", "-serial stdio", "-no-reboot")
+	opts = append(opts, "-accel tcg", "-m "+memory, fmt.Sprintf("-smp %d", smp), "-nographic", "-nodefaults", "-serial stdio", "-no-reboot")
 	return map[string]any{
 		"device_type":             "qemu",
 		"available_architectures": arch.Names(),

@@ -151,7 +151,7 @@ func checkMonitor(t *testing.T, chunk int, out string) {
 
 func TestDeviceFromTable(t *testing.T) {
 	for _, a := range arch.All() {
-		data, err := Marshal(Device(a, "512M"))
+		data, err := Marshal(Device(a, "512M", 2))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,8 @@ type Run struct {
 	// AccelReason says why Accel was chosen (and, for TCG on a host
 	// whose KVM did not run a guest, what the probe saw).
 	AccelReason string `json:"accel_reason,omitempty"`
+	// SMP is the number of virtual CPUs the guest booted with.
+	SMP int `json:"smp,omitempty"`
 	// Outcome is the run's verdict (vm.Outcome: the VM's verdict
 	// combined with the tests' through vm.Worse).
 	Outcome    vm.Outcome `json:"outcome"`
@@ -50,8 +52,10 @@ type Run struct {
 
 // Kernel describes the kernel that was booted.
 type Kernel struct {
-	Version  string `json:"version"`
-	Patched  bool   `json:"patched"`
+	Version string `json:"version"`
+	Patched bool   `json:"patched"`
+	// Profile is the kernel profile (kbuild.Profiles): default or debug.
+	Profile  string `json:"profile,omitempty"`
 	Image    string `json:"image"`
 	CacheHit bool   `json:"cache_hit"`
 }
@@ -231,8 +235,8 @@ func directive(status string) string {
 func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
-		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched), CacheState(r.Kernel.CacheHit), r.Accel,
+		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s smp=%d  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
+			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched), CacheState(r.Kernel.CacheHit), r.Accel, r.SMP,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {

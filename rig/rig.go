@@ -4,6 +4,7 @@
 package rig
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Options struct {
 	Timeouts vm.Timeouts
 	// Accel is auto, tcg or kvm.
 	Accel vm.Accel
+	// SMP is the number of virtual CPUs (vm.DefaultSMP when zero).
+	SMP int
 	// KernelArgs are appended to the kernel command line.
 	KernelArgs []string
 	// QEMUOptions are extra vm options (gdb stub, console mode).
@@ -85,6 +88,11 @@ func kselftestSeries(k kbuild.Options) ([]kbuild.Patch, error) {
 	return series, nil
 }
 
+// SMPEnv is set in every guest test's environment to the number of vCPUs
+// the guest booted with, so that a test can check the kernel brought them
+// all up.
+const SMPEnv = "SELFPTRACE_VM_SMP"
+
 // BootMarker is the start of every line the guest runner prints for the
 // host; the first one means user space is up.
 const BootMarker = "# " + ktap.MarkerPrefix
@@ -112,6 +120,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Progress == nil {
 		o.Progress = progress.Discard{}
 	}
+	// An instrumented kernel (the debug profile) runs several times slower.
+	slow := time.Duration(max(o.Kernel.Profile.Slowdown, 1))
+	o.TestTimeout *= slow
+	o.Timeouts = o.Timeouts.Times(int(slow))
 	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{}}}
 	fail := func(err error) (*Result, error) {
 		res.Run.Error = err.Error()
@@ -136,6 +148,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(err)
 	}
 	res.Run.Accel, res.Run.AccelReason = string(choice.Accel), choice.Reason
+	res.Run.SMP = cmp.Or(o.SMP, vm.DefaultSMP)
 
 	// 2. Kernel.
 	o.Kernel.Progress = o.Progress
@@ -144,7 +157,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return fail(err)
 	}
 	res.Kernel = k
-	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Image: k.Image, CacheHit: k.CacheHit}
+	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Profile: k.Profile, Image: k.Image, CacheHit: k.CacheHit}
 	res.Run.Timings.KernelBuild = report.Seconds(k.Duration)
 
 	// 3. Image.
@@ -169,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				Path:    guest,
 				Dir:     "/tmp",
 				Kind:    plan.KindKselftest,
-				Timeout: plan.Duration(choice.Accel.Scale(b.Timeout)),
+				Timeout: plan.Duration(choice.Accel.Scale(b.Timeout) * slow),
 			})
 		}
 	}
@@ -179,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Version: plan.FormatVersion,
 		Mode:    o.Mode,
 		Timeout: plan.Duration(o.TestTimeout),
-		Env:     o.GuestEnv,
+		Env:     append(append([]string(nil), o.GuestEnv...), fmt.Sprintf("%s=%d", SMPEnv, res.Run.SMP)),
 		Filter:  o.Filter,
 		Command: o.Command,
 	}
@@ -214,7 +227,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Kernel:   k.Image,
 		Initrd:   initrd,
 		Accel:    choice,
-		Options:  append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...)}, o.QEMUOptions...),
+		Options:  append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...), vm.WithSMP(res.Run.SMP)}, o.QEMUOptions...),
 		LogPath:  logPath,
 		Output:   o.Console,
 		Stdin:    o.Stdin,
@@ -255,6 +268,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 func kernelArgs(o Options) []string {
 	args := append([]string{"printk.time=1"}, o.Kernel.Arch.KernelArgs...)
+	args = append(args, o.Kernel.Profile.KernelArgs...)
 	if o.Mode != plan.Suite {
 		args = append(args, "quiet")
 	}

@@ -104,7 +104,7 @@ func ChooseAccel(spec arch.Spec, want Accel, host string, probeKVM func() (KVMVe
 		return AccelChoice{}, fmt.Errorf("accelerator %q: want auto, kvm or tcg", want)
 	}
 	if spec.KVMHostArch != host {
-		why := fmt.Sprintf("%s guest on %s host: KVM needs a %s host", spec.Name, host, spec.KVMHostArch)
+		why := fmt.Sprintf("%s guest on %s host: KVM runs %s guests only on %s hosts", spec.Name, host, spec.Name, spec.KVMHostArch)
 		if want == AccelKVM {
 			return AccelChoice{}, fmt.Errorf("cannot use KVM: %s; use --accel tcg", why)
 		}

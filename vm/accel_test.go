@@ -44,7 +44,7 @@ func TestChooseAccel(t *testing.T) {
 		{"tcg forced", x86, AccelTCG, "amd64", nil, AccelTCG, "requested", ""},
 		{"kvm forced runs", x86, AccelKVM, "amd64", ran, AccelKVM, "kvm requested; KVM ran guest firmware", ""},
 		{"kvm forced hangs", x86, AccelKVM, "amd64", hung, "", "", "cannot use KVM: QEMU started a KVM guest that ran no code within 5s; use --accel tcg"},
-		{"kvm forced foreign", s390, AccelKVM, "amd64", nil, "", "", "needs a s390x host"},
+		{"kvm forced foreign", s390, AccelKVM, "amd64", nil, "", "", "KVM runs s390x guests only on s390x hosts"},
 		{"bad", x86, "hax", "amd64", nil, "", "", "want auto"},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,13 @@ import (
 // DefaultMemory is the guest memory size when WithMemory is not given.
 const DefaultMemory = "512M"
 
+// DefaultSMP is the number of virtual CPUs when WithSMP is not given: two,
+// so that every run exercises the entry paths on SMP.
+const DefaultSMP = 2
+
+// MaxSMP is the most virtual CPUs WithSMP accepts.
+const MaxSMP = 256
+
 // ConsoleMode says how the guest's console is wired to QEMU's stdio.
 type ConsoleMode int
 
@@ -38,7 +45,7 @@ type Cmd struct {
 	Accel Accel
 	// Memory is a QEMU -m size such as "512M"; DefaultMemory when empty.
 	Memory string
-	// SMP is the number of virtual CPUs; 1 when zero.
+	// SMP is the number of virtual CPUs; DefaultSMP when zero.
 	SMP        int
 	KernelArgs []string
 	// GDBPort, when non-zero, opens a gdb stub on tcp::GDBPort; GDBWait
@@ -85,8 +92,8 @@ func WithSMP(n int) Option {
 		if n == 0 {
 			return nil
 		}
-		if n < 0 || n > 256 {
-			return fmt.Errorf("SMP %d: want 1 to 256 CPUs", n)
+		if n < 0 || n > MaxSMP {
+			return fmt.Errorf("SMP %d: want 1 to %d CPUs", n, MaxSMP)
 		}
 		if c.smpSet && c.SMP != n {
 			return fmt.Errorf("SMP given twice (%d and %d)", c.SMP, n)
@@ -279,7 +286,7 @@ func (c *Cmd) Argv() ([]string, error) {
 	q = append(q, "-m", firstNonEmpty(c.Memory, DefaultMemory))
 	smp := c.SMP
 	if smp == 0 {
-		smp = 1
+		smp = DefaultSMP
 	}
 	q = append(q, "-smp", strconv.Itoa(smp))
 	q = append(q, "-nodefaults", "-display", "none")

@@ -84,7 +84,7 @@ func TestCmdlineBase(t *testing.T) {
 				t.Errorf("machine args %q not in %q", spec.Machine, argv)
 			}
 			for _, p := range [][2]string{
-				{"-accel", "tcg"}, {"-m", DefaultMemory}, {"-smp", "1"}, {"-display", "none"},
+				{"-accel", "tcg"}, {"-m", DefaultMemory}, {"-smp", "2"}, {"-display", "none"},
 				{"-serial", "stdio"}, {"-kernel", "/k/bzImage"}, {"-initrd", "/k/initrd.cpio"},
 			} {
 				if !hasPair(argv, p[0], p[1]) {

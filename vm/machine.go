@@ -42,6 +42,13 @@ type Timeouts struct {
 	Run time.Duration
 }
 
+// Times returns t with every bound multiplied by n (n < 1 counts as 1):
+// for kernels that run n times slower.
+func (t Timeouts) Times(n int) Timeouts {
+	f := time.Duration(max(n, 1))
+	return Timeouts{Boot: t.Boot * f, NoOutput: t.NoOutput * f, Run: t.Run * f}
+}
+
 func (t Timeouts) scaled(a Accel) Timeouts {
 	return Timeouts{Boot: a.Scale(t.Boot), NoOutput: a.Scale(t.NoOutput), Run: a.Scale(t.Run)}
 }

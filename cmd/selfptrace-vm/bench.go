@@ -33,11 +33,16 @@ type benchFlags struct {
 	sampleTime             time.Duration
 }
 
+// benchSMP is bench's own --smp default.
+const benchSMP = 1
+
 func runBench(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var o benchFlags
 	fs := newFlagSet("bench", e.stderr, "--arch "+arch.Usage(true)+" [flags]")
-	b.register(fs, true)
+	// One vCPU by default: the mechanisms are measured on one thread, and
+	// on a small host a second TCG vCPU only adds noise to the samples.
+	b.registerSMP(fs, true, benchSMP, "number of virtual CPUs of the guest (bench measures on one thread; default 1 keeps the samples quiet on a small host)")
 	// One guest test measures every mechanism, under TCG.
 	b.testTimeout = benchTestTimeout
 	fs.Lookup("timeout").DefValue = benchTestTimeout.String()

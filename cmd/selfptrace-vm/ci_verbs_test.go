@@ -21,7 +21,7 @@ func TestCIVerbUsage(t *testing.T) {
 		{[]string{"bisect", "--step", "--arch", "x86_64"}, exitAbort, "--run is required"},
 		{[]string{"bisect", "--step", "--no-such"}, exitAbort, "not defined"},
 		{[]string{"lava-job", "--arch", "s390x"}, exitUsage, "--out is required"},
-		{[]string{"lava-job", "--arch", "s390x", "--out", "x", "--profile", "debug"}, exitUsage, "only the default profile"},
+		{[]string{"lava-job", "--arch", "s390x", "--out", "x", "--profile", "fast"}, exitUsage, `unknown profile "fast"`},
 		{[]string{"lava-job", "--arch", "s390x", "--out", "x", "--kernel-url", "bzImage"}, exitUsage, "not a URL"},
 		{[]string{"test", "-h"}, exitOK, ""},
 	})

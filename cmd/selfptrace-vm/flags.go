@@ -22,6 +22,8 @@ type common struct {
 	archFlag  string
 	kernelSrc string
 	vanilla   bool
+	profile   string
+	prof      kbuild.Profile
 	cacheDir  string
 	root      string
 	jobs      int
@@ -41,6 +43,7 @@ func (c *common) register(fs *flag.FlagSet, multiArch bool) {
 	fs.StringVar(&c.archFlag, "arch", def, help)
 	fs.StringVar(&c.kernelSrc, "kernel-src", kbuild.DefaultSource, "kernel source: a tarball, an unpacked tree or a git checkout")
 	fs.BoolVar(&c.vanilla, "vanilla", false, "build without the patch series (negative control)")
+	fs.StringVar(&c.profile, "profile", kbuild.DefaultProfile, "kernel profile: "+profileHelp())
 	fs.StringVar(&c.cacheDir, "cache-dir", cacheentry.DefaultRoot(), "build cache (kernels, source trees, images); env "+cacheentry.EnvRoot)
 	fs.StringVar(&c.root, "root", "", "the selfptrace-vm checkout holding patches/, configs/ and tests/ (default: found from the working directory)")
 	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "parallel make jobs")
@@ -55,6 +58,9 @@ func (c *common) finish(multiArch bool) error {
 	var err error
 	if c.archs, err = arch.Parse(c.archFlag); err != nil {
 		return usagef("%v", err)
+	}
+	if c.prof, err = kbuild.ParseProfile(c.profile); err != nil {
+		return usagef("--profile: %v", err)
 	}
 	if c.root == "" {
 		if c.root, err = findRoot(); err != nil {
@@ -74,9 +80,19 @@ func (c *common) kbuildOptions(a arch.Spec) kbuild.Options {
 		SeriesDir: filepath.Join(c.root, "patches", "linux-6.12"),
 		Vanilla:   c.vanilla,
 		ConfigDir: filepath.Join(c.root, "configs"),
+		Profile:   c.prof,
 		CacheDir:  c.cacheDir,
 		Jobs:      c.jobs,
 	}
+}
+
+// profileHelp lists the profiles for --profile's help.
+func profileHelp() string {
+	var parts []string
+	for _, p := range kbuild.Profiles() {
+		parts = append(parts, p.Name+" ("+p.About+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func runtimeArch() string {

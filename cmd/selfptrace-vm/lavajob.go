@@ -21,11 +21,10 @@ import (
 
 func runLavaJob(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
-	var profile, kernelURL, initrdURL, filter, pkgs string
+	var kernelURL, initrdURL, filter, pkgs string
 	var jobMinutes, testMinutes int
 	fs := newFlagSet("lava-job", e.stderr, "--arch A --out DIR [--profile default] [--kernel-url URL] [--initrd-url URL]")
 	b.register(fs, false)
-	fs.StringVar(&profile, "profile", "default", "kernel profile; only default exists for now")
 	fs.StringVar(&kernelURL, "kernel-url", "", "where the lab serves the kernel image (default: file:// of the copy in --out)")
 	fs.StringVar(&initrdURL, "initrd-url", "", "where the lab serves the initramfs (default: file:// of the copy in --out)")
 	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
@@ -37,9 +36,6 @@ func runLavaJob(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	if profile != "default" {
-		return usagef("--profile %q: only the default profile exists (a debug profile is planned)", profile)
 	}
 	if fs.Lookup("out").Value.String() == "" {
 		return usagef("--out is required: the directory for the job, the device description, the kernel and the initramfs")
@@ -116,7 +112,7 @@ func runLavaJob(ctx context.Context, e *env, args []string) error {
 	if initrdURL == "" {
 		initrdURL = fileURL(initrd)
 	}
-	kargs := append([]string{"printk.time=1"}, a.KernelArgs...)
+	kargs := append(append([]string{"printk.time=1"}, a.KernelArgs...), b.prof.KernelArgs...)
 	if b.appendArgs != "" {
 		kargs = append(kargs, strings.Fields(b.appendArgs)...)
 	}
@@ -127,11 +123,11 @@ func runLavaJob(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dev, err := lava.Marshal(lava.Device(a, vm.DefaultMemory))
+	dev, err := lava.Marshal(lava.Device(a, vm.DefaultMemory, b.smp))
 	if err != nil {
 		return err
 	}
-	header := fmt.Sprintf("# LAVA job: selfptrace-vm guest suite on %s, kernel %s (%s).\n# Run it offline: lava-run --job-id 1 --output-dir DIR --device device.yaml job.yaml\n", a.Name, k.Release, report.Flavor(k.Patched))
+	header := fmt.Sprintf("# LAVA job: selfptrace-vm guest suite on %s, kernel %s (%s, profile %s).\n# Run it offline: lava-run --job-id 1 --output-dir DIR --device device.yaml job.yaml\n", a.Name, k.Release, report.Flavor(k.Patched), k.Profile)
 	if err := fsutil.WriteFileAtomic(filepath.Join(out, "job.yaml"), append([]byte(header), job...), 0o644); err != nil {
 		return err
 	}

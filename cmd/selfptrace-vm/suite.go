@@ -38,6 +38,7 @@ type bootFlags struct {
 	runTimeout  time.Duration
 	appendArgs  string
 	files       multiFlag
+	smp         int
 }
 
 type multiFlag []string
@@ -46,7 +47,13 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (b *bootFlags) register(fs *flag.FlagSet, multiArch bool) {
+	b.registerSMP(fs, multiArch, vm.DefaultSMP, "number of virtual CPUs of the guest")
+}
+
+// registerSMP registers the boot flags with a verb's own --smp default.
+func (b *bootFlags) registerSMP(fs *flag.FlagSet, multiArch bool, smp int, smpHelp string) {
 	b.common.register(fs, multiArch)
+	fs.IntVar(&b.smp, "smp", smp, smpHelp)
 	fs.StringVar(&b.outDir, "out", "", "directory for the run's artifacts: console logs, images, register dumps (default out/run-TIME-PID in the checkout)")
 	fs.StringVar(&b.accel, "accel", "auto", "accelerator: auto (KVM when usable for a same-arch guest, else TCG), kvm or tcg")
 	fs.DurationVar(&b.testTimeout, "timeout", 3*time.Minute, "per-test timeout inside the guest")
@@ -74,6 +81,9 @@ func (b *bootFlags) finish(multiArch bool) error {
 	}
 	if b.idle < 0 {
 		return usagef("--idle-timeout must not be negative")
+	}
+	if b.smp < 1 || b.smp > vm.MaxSMP {
+		return usagef("--smp %d: want 1 to %d virtual CPUs", b.smp, vm.MaxSMP)
 	}
 	for _, f := range b.files {
 		host, _, _ := strings.Cut(f, ":")
@@ -104,6 +114,7 @@ func (b *bootFlags) options(a arch.Spec, mode plan.Mode) rig.Options {
 		TestTimeout: b.testTimeout,
 		Timeouts:    vm.Timeouts{Boot: b.bootTimeout, NoOutput: b.idle, Run: b.runTimeout},
 		Accel:       accel,
+		SMP:         b.smp,
 		KernelArgs:  kargs,
 	}
 }

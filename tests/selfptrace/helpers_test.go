@@ -19,6 +19,8 @@ func runHelper(mode string) int {
 	case "sleep":
 		time.Sleep(5 * time.Minute)
 		return 0
+	case "exit":
+		return 0
 	case "forced-blocked", "forced-ignored", "forced-default", "forced-handled":
 		return helperForced(mode)
 	case "armed-creation":
