@@ -188,6 +188,21 @@ func TestCompareGate(t *testing.T) {
 	if c.Counts["unchanged"] < 100 || c.Counts["regression"] != 0 {
 		t.Errorf("kselftest comparison: %v, want 100+ unchanged results and no regression", c.Counts)
 	}
+	// The series' own kselftest skips on the vanilla kernel and passes on
+	// the patched one: each of its cases is fixed.
+	var fixed int
+	for _, res := range c.Results {
+		if !strings.HasPrefix(res.Name, selfPtraceProgram+"/") {
+			continue
+		}
+		fixed++
+		if res.Class != "fixed" {
+			t.Errorf("%s: %+v, want fixed (skip on vanilla, pass on patched)", res.Name, res)
+		}
+	}
+	if fixed < minSelfPtraceCases {
+		t.Errorf("compare saw %d cases of %s, want at least %d", fixed, selfPtraceProgram, minSelfPtraceCases)
+	}
 }
 
 // TestBisectFindsBrokenPatch bisects the broken copy of the series on

@@ -14,7 +14,10 @@ import (
 // TestKselftestsSamePatchedAndVanilla is the regression guard: the upstream
 // kselftests of the neighbours of the change (seccomp, syscall user
 // dispatch, ptrace), built from each kernel's own tree, give the same
-// result for every test on the patched and on the vanilla kernel.
+// result for every test on the patched and on the vanilla kernel. The
+// series' own kselftest, self_ptrace_test, is the exception, checked apart
+// (checkSelfPtrace): every case passes on the patched kernel and skips on
+// the vanilla one.
 func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 	e := needEnv(t)
 	dir := t.TempDir()
@@ -48,6 +51,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 			}
 		}
 		ps, vs := statuses(p), statuses(v)
+		checkSelfPtrace(t, p, v)
 		diffs := differences(ps, vs)
 		if len(diffs) > 0 {
 			// A disagreement is rerun on both kernels before it is
@@ -75,33 +79,119 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 		if len(diffs) > 0 {
 			t.Errorf("%s: kselftest results differ between patched and vanilla:\n  %s", p.Arch, strings.Join(diffs, "\n  "))
 		}
-		var top int
+		var top, same int
 		counts := map[string]int{}
 		for name, st := range ps {
-			counts[st]++
 			if !strings.Contains(name, "/") {
 				top++
 			}
+			if isSelfPtrace(name) {
+				continue
+			}
+			counts[st]++
+			same++
 		}
-		if top < 6 || len(ps) < 100 {
-			t.Errorf("%s: only %d programs and %d results: the kselftests did not run", p.Arch, top, len(ps))
+		if top < 7 || same < 100 {
+			t.Errorf("%s: only %d programs and %d results: the kselftests did not run", p.Arch, top, same)
 		}
 		t.Logf("%s: %d kselftest results identical on both kernels: pass=%d fail=%d skip=%d timeout=%d",
-			p.Arch, len(ps), counts[report.Pass], counts[report.Fail], counts[report.Skip], counts[report.Timeout])
+			p.Arch, same, counts[report.Pass], counts[report.Fail], counts[report.Skip], counts[report.Timeout])
 	}
 }
 
+// selfPtraceProgram is the series' own kselftest: it passes on the patched
+// kernel and skips on the vanilla one, so that it is never a difference.
+const selfPtraceProgram = "kselftest.self_ptrace_test"
+
+// minSelfPtraceCases is fewer than the cases of self_ptrace_test (36): a
+// run with fewer lost some.
+const minSelfPtraceCases = 30
+
+// selfPtraceSkipReason starts the reason every case gives on a kernel
+// without self ptrace.
+const selfPtraceSkipReason = "self ptrace not supported: ptrace(PTRACE_SELF_ON, 0, 0, 0) failed"
+
+func isSelfPtrace(name string) bool {
+	return name == selfPtraceProgram || strings.HasPrefix(name, selfPtraceProgram+"/")
+}
+
+// patchedSkipAllowed says whether a case of self_ptrace_test may skip on
+// the patched kernel of arch: only the order with Syscall User Dispatch on
+// arm64, which has no Syscall User Dispatch in 6.12.
+func patchedSkipAllowed(arch, name string) bool {
+	return arch == "arm64" && name == selfPtraceProgram+"/self_ptrace.user_dispatch_first"
+}
+
+// checkSelfPtrace checks self_ptrace_test on one arch: on the patched
+// kernel (p) the program and every case pass, at least minSelfPtraceCases
+// of them; on the vanilla kernel (v) the program passes (the harness exits
+// 0 when every case skips) and each of the same cases skips with the
+// reason.
+func checkSelfPtrace(t *testing.T, p, v report.Run) {
+	t.Helper()
+	cases := func(run report.Run) (top report.Test, sub map[string]report.Test) {
+		sub = map[string]report.Test{}
+		for _, tc := range run.Tests {
+			switch {
+			case tc.Name == selfPtraceProgram:
+				top = tc
+			case isSelfPtrace(tc.Name):
+				sub[tc.Name] = tc
+			}
+		}
+		return top, sub
+	}
+	ptop, pc := cases(p)
+	vtop, vc := cases(v)
+	if ptop.Status != report.Pass || vtop.Status != report.Pass {
+		t.Errorf("%s: %s: patched %q, vanilla %q; want pass on both", p.Arch, selfPtraceProgram, ptop.Status, vtop.Status)
+	}
+	if len(pc) < minSelfPtraceCases {
+		t.Errorf("%s: %s ran %d cases on the patched kernel, want at least %d", p.Arch, selfPtraceProgram, len(pc), minSelfPtraceCases)
+	}
+	var pass, skip int
+	for name, tc := range pc {
+		switch {
+		case tc.Status == report.Pass:
+			pass++
+		case tc.Status == report.Skip && patchedSkipAllowed(p.Arch, name):
+			skip++
+		default:
+			t.Errorf("%s: patched: %s: %s\n%s", p.Arch, name, tc.Status, tailOf(tc.Output, 20))
+		}
+		vt, ok := vc[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: vanilla: %s missing", p.Arch, name)
+		case vt.Status != report.Skip:
+			t.Errorf("%s: vanilla: %s: %s, want skip\n%s", p.Arch, name, vt.Status, tailOf(vt.Output, 20))
+		case !strings.Contains(vt.Output, selfPtraceSkipReason):
+			t.Errorf("%s: vanilla: %s skipped without the reason %q:\n%s", p.Arch, name, selfPtraceSkipReason, tailOf(vt.Output, 20))
+		}
+	}
+	for name := range vc {
+		if _, ok := pc[name]; !ok {
+			t.Errorf("%s: %s ran on the vanilla kernel only", p.Arch, name)
+		}
+	}
+	t.Logf("%s: %s: patched pass=%d skip=%d, vanilla skip=%d of %d", p.Arch, selfPtraceProgram, pass, skip, len(vc), len(pc))
+}
+
 // differences lists the results that are not the same on the patched (ps)
-// and the vanilla (vs) kernel, one line each.
+// and the vanilla (vs) kernel, one line each. self_ptrace_test is left
+// out: it is meant to differ (checkSelfPtrace).
 func differences(ps, vs map[string]string) []string {
 	var diffs []string
 	for name, st := range ps {
+		if isSelfPtrace(name) {
+			continue
+		}
 		if vs[name] != st {
 			diffs = append(diffs, name+": patched "+st+", vanilla "+vs[name])
 		}
 	}
 	for name, st := range vs {
-		if _, ok := ps[name]; !ok {
+		if _, ok := ps[name]; !ok && !isSelfPtrace(name) {
 			diffs = append(diffs, name+": patched missing, vanilla "+st)
 		}
 	}

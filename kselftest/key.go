@@ -15,7 +15,7 @@ import (
 // keyVersion starts every key: change it whenever the recipe, the layout
 // of an entry or the key's own format changes, so that old entries are
 // never mistaken for new ones.
-const keyVersion = "selfptrace-vm kselftest v2"
+const keyVersion = "selfptrace-vm kselftest v3"
 
 // keyPaths are the placeholders that stand for the real directories in
 // the compiler commands hashed into a key, so that the key does not depend

@@ -1,19 +1,25 @@
 // Package kselftest builds the upstream kernel selftests that neighbour
 // self-ptrace — seccomp/seccomp_bpf, syscall_user_dispatch/sud_test and
-// every ptrace/ program — from a kernel source tree, statically linked
-// for the guest architecture, so that they run in an initramfs without a
-// C library. Running them on the patched and on the vanilla kernel guards
-// against regressions: their results must be the same on both.
+// every ptrace/ program — and the series' own self_ptrace/self_ptrace_test
+// from a kernel source tree, statically linked for the guest architecture,
+// so that they run in an initramfs without a C library. Running the
+// neighbours on the patched and on the vanilla kernel guards against
+// regressions: their results must be the same on both. self_ptrace_test
+// passes on the patched kernel and skips on the vanilla one; the vanilla
+// tree does not have it, so it is built there from the series
+// (Options.Series, see series.go).
 //
 // Build is a straight line, each step's error carrying its name:
 //
 //  1. headers: make headers_install of the tree's uapi headers, with
 //     ARCH=Spec.KernelArch, in an object directory of our own
 //     (CacheDir/kselftest/work/<arch>-<tree>/hdr-obj), never the tree's;
-//  2. key: the compiler (version, target, static libc), the installed
+//  2. series: a suite that the series adds and the tree lacks is taken
+//     from the series (seriesSelftests);
+//  3. key: the compiler (version, target, static libc), the installed
 //     headers, and per program its compiler command, its sources and
 //     local headers (gcc -MM) and its suite's settings file;
-//  3. build: each program with "<CROSS_COMPILE>gcc -static" and the flags
+//  4. build: each program with "<CROSS_COMPILE>gcc -static" and the flags
 //     of its Makefile (see recipes), checked with CheckStatic, into a
 //     temporary directory renamed to CacheDir/kselftest/<arch>-<key>.
 //
@@ -54,6 +60,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/procgroup"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
 )
 
 //go:embed capshim
@@ -70,6 +77,10 @@ type Options struct {
 	CacheDir string
 	// Benchmarks also builds seccomp_benchmark and sud_benchmark.
 	Benchmarks bool
+	// Series is the self-ptrace series. A suite that it adds (a recipe
+	// marked Series) and that SourceDir lacks, as the vanilla tree lacks
+	// self_ptrace/, is built from it; nil leaves such a program out.
+	Series []kbuild.Patch
 	// Jobs is how many programs are compiled at once; the number of CPUs
 	// if 0.
 	Jobs int
@@ -110,7 +121,7 @@ type meta struct {
 type Error struct {
 	Arch    string
 	Program string // empty for a step that is not about one program
-	Step    string // headers, key, build, check, install
+	Step    string // headers, series, key, build, check, install
 	Command string // the command that failed, shell-quoted, if any
 	Tail    string // last lines of its output
 	Err     error
@@ -180,6 +191,18 @@ type builder struct {
 	work    string // per arch and tree: hdr-obj, hdr, capshim
 	paths   buildPaths
 	recipes []recipe
+	// roots maps a suite taken from the series to the selftests directory
+	// it was written to; every other suite is under paths.Selftests.
+	roots map[string]string
+}
+
+// pathsFor returns the directories r is built with.
+func (b *builder) pathsFor(r recipe) buildPaths {
+	p := b.paths
+	if root := b.roots[r.Suite]; root != "" {
+		p.Selftests = root
+	}
+	return p
 }
 
 func (b *builder) fail(program, step string, err error) error {
@@ -236,6 +259,9 @@ func (b *builder) run(ctx context.Context) ([]Binary, error) {
 	}
 	if err := b.unpackShim(); err != nil {
 		return nil, b.fail("", "key", err)
+	}
+	if err := b.resolveSuites(ctx); err != nil {
+		return nil, b.fail("", "series", err)
 	}
 	in, err := b.keyInputs(ctx)
 	if err != nil {
@@ -392,10 +418,11 @@ func (b *builder) keyInputs(ctx context.Context) (keyInputs, error) {
 
 func (b *builder) programInputs(ctx context.Context, r recipe) (programInputs, error) {
 	pi := programInputs{Suite: r.Suite, Name: r.Name, Args: r.compileArgs(keyPaths, r.Name)}
-	if _, err := os.Stat(r.source(b.paths)); err != nil {
+	p := b.pathsFor(r)
+	if _, err := os.Stat(r.source(p)); err != nil {
 		return pi, fmt.Errorf("the tree has no %s/%s.c: %w", r.Suite, r.Name, err)
 	}
-	out, err := b.exec(ctx, r.Name, "key", command(ctx, filepath.Join(b.paths.Selftests, r.Suite), b.cc, r.depArgs(b.paths)...))
+	out, err := b.exec(ctx, r.Name, "key", command(ctx, filepath.Join(p.Selftests, r.Suite), b.cc, r.depArgs(p)...))
 	if err != nil {
 		return pi, err
 	}
@@ -404,7 +431,7 @@ func (b *builder) programInputs(ctx context.Context, r recipe) (programInputs, e
 		return pi, err
 	}
 	for _, d := range deps {
-		name, ok := depName(b.paths, d)
+		name, ok := depName(p, d)
 		if !ok {
 			continue
 		}
@@ -414,7 +441,7 @@ func (b *builder) programInputs(ctx context.Context, r recipe) (programInputs, e
 		}
 		pi.Deps = append(pi.Deps, fileSum{Name: name, SHA256: sum})
 	}
-	if data, err := os.ReadFile(filepath.Join(b.paths.Selftests, r.Suite, "settings")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(p.Selftests, r.Suite, "settings")); err == nil {
 		s := sha256.Sum256(data)
 		pi.Settings = hex.EncodeToString(s[:])
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -424,7 +451,7 @@ func (b *builder) programInputs(ctx context.Context, r recipe) (programInputs, e
 }
 
 func (b *builder) timeout(r recipe) (time.Duration, error) {
-	data, err := os.ReadFile(filepath.Join(b.paths.Selftests, r.Suite, "settings"))
+	data, err := os.ReadFile(filepath.Join(b.pathsFor(r).Selftests, r.Suite, "settings"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return defaultTimeout, nil
 	}
@@ -481,7 +508,8 @@ func (b *builder) build(ctx context.Context, entry, k string, in keyInputs) ([]B
 	for i, r := range b.recipes {
 		g.Go(func() error {
 			out := st.Path(r.Name)
-			cmd := command(gctx, filepath.Join(b.paths.Selftests, r.Suite), b.cc, r.compileArgs(b.paths, out)...)
+			p := b.pathsFor(r)
+			cmd := command(gctx, filepath.Join(p.Selftests, r.Suite), b.cc, r.compileArgs(p, out)...)
 			if _, err := b.exec(gctx, r.Name, "build", cmd); err != nil {
 				return err
 			}

@@ -45,9 +45,15 @@ func TestRecipeTable(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"seccomp_bpf", "sud_test", "get_syscall_info", "peeksiginfo", "vmaccess", "get_set_sud"} {
+	for _, want := range []string{"seccomp_bpf", "sud_test", "get_syscall_info", "peeksiginfo", "vmaccess", "get_set_sud", "self_ptrace_test"} {
 		if !seen[want] {
 			t.Errorf("%s is not built", want)
+		}
+	}
+	// Only the series' own suite may come from the series.
+	for _, r := range recipes {
+		if r.Series != (r.Suite == "self_ptrace") {
+			t.Errorf("%s: Series %v", r.Name, r.Series)
 		}
 	}
 }
@@ -91,6 +97,10 @@ func TestCompileArgs(t *testing.T) {
 			"-std=c99", "-pthread", "-Wall", "-isystem", "/c/hdr/include", "-D_GNU_SOURCE=",
 			"-ffile-prefix-map=/k/tools/testing/selftests/=",
 			"-static", "/k/tools/testing/selftests/ptrace/vmaccess.c", "-o", "/out/x"}},
+		{"self_ptrace_test", []string{
+			"-Wall", "-pthread", "-isystem", "/c/hdr/include", "-D_GNU_SOURCE=",
+			"-ffile-prefix-map=/k/tools/testing/selftests/=",
+			"-static", "/k/tools/testing/selftests/self_ptrace/self_ptrace_test.c", "-o", "/out/x"}},
 	}
 	for _, tt := range tests {
 		got := byName[tt.name].compileArgs(testPaths, "/out/x")

@@ -33,15 +33,22 @@ type recipe struct {
 	// Benchmark marks a program that measures rather than checks; it is
 	// built only when Options.Benchmarks is set.
 	Benchmark bool
+	// Series marks a suite that the self-ptrace series itself adds
+	// (self_ptrace/, its last patch). A tree without it, the vanilla one,
+	// builds it from Options.Series (see seriesSelftests); with neither,
+	// the program is left out.
+	Series bool
 }
 
 // recipes are the selftests around self-ptrace in Linux 6.12: every
 // program of TEST_GEN_PROGS in seccomp/, syscall_user_dispatch/ and
-// ptrace/. None is excluded. The flags mirror the 6.12 Makefiles:
+// ptrace/, and the series' own self_ptrace/. None is excluded. The flags
+// mirror the Makefiles:
 //
 //	seccomp:               CFLAGS += -Wl,-no-as-needed -Wall $(KHDR_INCLUDES); LDFLAGS += -lpthread; LDLIBS += -lcap
 //	syscall_user_dispatch: CFLAGS += -Wall -I$(LINUX_HDR_PATH)
 //	ptrace:                CFLAGS += -std=c99 -pthread -Wall $(KHDR_INCLUDES)
+//	self_ptrace:           CFLAGS += -Wall -pthread $(KHDR_INCLUDES)
 var recipes = []recipe{
 	{Suite: "seccomp", Name: "seccomp_bpf", CFLAGS: seccompCFLAGS, LDFLAGS: seccompLDFLAGS, LDLIBS: seccompLDLIBS, HeaderFlag: "-isystem"},
 	{Suite: "seccomp", Name: "seccomp_benchmark", CFLAGS: seccompCFLAGS, LDFLAGS: seccompLDFLAGS, LDLIBS: seccompLDLIBS, HeaderFlag: "-isystem", Benchmark: true},
@@ -51,6 +58,7 @@ var recipes = []recipe{
 	{Suite: "ptrace", Name: "peeksiginfo", CFLAGS: ptraceCFLAGS, HeaderFlag: "-isystem"},
 	{Suite: "ptrace", Name: "vmaccess", CFLAGS: ptraceCFLAGS, HeaderFlag: "-isystem"},
 	{Suite: "ptrace", Name: "get_set_sud", CFLAGS: ptraceCFLAGS, HeaderFlag: "-isystem"},
+	{Suite: "self_ptrace", Name: "self_ptrace_test", CFLAGS: selfPtraceCFLAGS, HeaderFlag: "-isystem", Series: true},
 }
 
 var (
@@ -59,6 +67,8 @@ var (
 	seccompLDLIBS  = []string{"-lcap"}
 	sudCFLAGS      = []string{"-Wall"}
 	ptraceCFLAGS   = []string{"-std=c99", "-pthread", "-Wall"}
+
+	selfPtraceCFLAGS = []string{"-Wall", "-pthread"}
 )
 
 // libShims say how a library of LDLIBS is provided when there is no

@@ -73,6 +73,21 @@ type Options struct {
 	OnStart func(argv []string)
 }
 
+// kselftestSeries is the series the kselftests take the suites it adds
+// from when the kernel's tree lacks them (self_ptrace/ on the vanilla
+// tree): the checkout's series even for a vanilla kernel, which is built
+// without it. None without a series directory.
+func kselftestSeries(k kbuild.Options) ([]kbuild.Patch, error) {
+	if k.SeriesDir == "" {
+		return nil, nil
+	}
+	series, err := kbuild.ReadSeries(k.SeriesDir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the series for the self_ptrace kselftest: %w", err)
+	}
+	return series, nil
+}
+
 // SMPEnv is set in every guest test's environment to the number of vCPUs
 // the guest booted with, so that a test can check the kernel brought them
 // all up.
@@ -149,7 +164,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var extraBins []plan.Binary
 	if o.Kselftests && o.Mode == plan.Suite {
 		o.Progress.Phase(a.Name, "kselftests")
-		bins, err := kselftest.Build(ctx, kselftest.Options{Arch: a, SourceDir: k.Source, CacheDir: o.Kernel.CacheDir, Progress: o.Progress})
+		series, err := kselftestSeries(o.Kernel)
+		if err != nil {
+			o.Progress.Done(a.Name, err)
+			return fail(err)
+		}
+		bins, err := kselftest.Build(ctx, kselftest.Options{Arch: a, SourceDir: k.Source, CacheDir: o.Kernel.CacheDir, Series: series, Progress: o.Progress})
 		o.Progress.Done(a.Name, err)
 		if err != nil {
 			return fail(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
@@ -129,5 +130,27 @@ func TestJudgeCombinesWithWorse(t *testing.T) {
 	}
 	if vm.Worse(vm.OutcomePass, "bogus") != "bogus" {
 		t.Error("an unknown outcome must not count as a pass")
+	}
+}
+
+// TestKselftestSeries checks where a vanilla run takes self_ptrace/ from:
+// the checkout's series, whose last patch adds it.
+func TestKselftestSeries(t *testing.T) {
+	if s, err := kselftestSeries(kbuild.Options{Vanilla: true}); s != nil || err != nil {
+		t.Errorf("no series directory: %d patches, %v", len(s), err)
+	}
+	s, err := kselftestSeries(kbuild.Options{Vanilla: true, SeriesDir: filepath.Join("..", "patches", "linux-6.12")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adds bool
+	for _, p := range s {
+		adds = adds || strings.Contains(string(p.Content), "+++ b/tools/testing/selftests/self_ptrace/self_ptrace_test.c\n")
+	}
+	if !adds {
+		t.Errorf("no patch of the %d of the series adds self_ptrace_test.c", len(s))
+	}
+	if _, err := kselftestSeries(kbuild.Options{SeriesDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "self_ptrace kselftest") {
+		t.Errorf("a directory without a series file: %v", err)
 	}
 }

@@ -67,7 +67,7 @@ func common() []Tool {
 		{Name: "bison", Package: "bison", Steps: []Step{KernelBuild}},
 		{Name: "bc", Package: "bc", Steps: []Step{KernelBuild}},
 		{Name: "perl", Package: "perl", Steps: []Step{KernelBuild}},
-		{Name: "patch", Package: "patch", Steps: []Step{KernelBuild}},
+		{Name: "patch", Package: "patch", Steps: []Step{KernelBuild, Kselftest}}, // the series' self_ptrace/ for a vanilla tree
 		{Name: "tar", Package: "tar", Steps: []Step{KernelBuild}},
 		{Name: "xz", Package: "xz-utils", Steps: []Step{KernelBuild}},
 		{Name: "git", Package: "git", Steps: []Step{KernelGit}},
