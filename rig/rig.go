@@ -39,8 +39,10 @@ type Options struct {
 	// Tests are the guest test packages of suite mode.
 	Tests []initramfs.TestPackage
 	// Kselftests adds the upstream kselftests of the neighbours of the
-	// change (seccomp, syscall user dispatch, ptrace), built from the
-	// kernel's own source tree, to suite mode, their TAP passed through.
+	// change (seccomp, syscall user dispatch, ptrace) and the series' own
+	// self_ptrace kselftest, built from the kernel's own source tree (for a
+	// tree without self_ptrace/, the vanilla one, from the series), to
+	// suite mode, their TAP passed through.
 	Kselftests bool
 	// Files are extra HOST[:GUEST] files for the image.
 	Files []string

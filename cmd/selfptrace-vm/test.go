@@ -30,7 +30,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&kcidbOut, "kcidb", "", "write the results as KCIDB v5 JSON (checkout, builds, tests) to this file")
 	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
 	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
-	fs.BoolVar(&kselftests, "kselftest", false, "run the upstream kselftests of seccomp, syscall user dispatch and ptrace (built from the same tree) instead of the Go suite")
+	fs.BoolVar(&kselftests, "kselftest", false, "run the upstream kselftests of seccomp, syscall user dispatch and ptrace and the series' self_ptrace kselftest (built from the same tree; self_ptrace from the series for --vanilla) instead of the Go suite")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
