@@ -236,7 +236,7 @@ func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
 		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s smp=%d  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched), CacheState(r.Kernel.CacheHit), r.Accel, r.SMP,
+			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile), CacheState(r.Kernel.CacheHit), r.Accel, r.SMP,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {
@@ -269,4 +269,13 @@ func (rs Results) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "    reproduce interactively: %s\n", r.Rerun)
 		}
 	}
+}
+
+// profileNote names a kernel profile other than the default one, for the
+// summary's "(patched, debug profile, cached)".
+func profileNote(profile string) string {
+	if profile == "" || profile == "default" {
+		return ""
+	}
+	return ", " + profile + " profile"
 }
