@@ -119,6 +119,17 @@ func (e *env) runWith(t *testing.T, timeout time.Duration, extraEnv []string, ar
 	return r
 }
 
+// readEveryArch reads a results file that must hold one run per arch of
+// the e2e selection, and fails the test at once when it does not.
+func readEveryArch(t *testing.T, path string) report.Results {
+	t.Helper()
+	rs := readResults(t, path)
+	if len(rs.Runs) != len(arches) {
+		t.Fatalf("%d runs in %s, want %d (%v)", len(rs.Runs), path, len(arches), arches)
+	}
+	return rs
+}
+
 func readResults(t *testing.T, path string) report.Results {
 	t.Helper()
 	f, err := os.Open(path)
