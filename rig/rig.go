@@ -90,11 +90,6 @@ func kselftestSeries(k kbuild.Options) ([]kbuild.Patch, error) {
 	return series, nil
 }
 
-// SMPEnv is set in every guest test's environment to the number of vCPUs
-// the guest booted with, so that a test can check the kernel brought them
-// all up.
-const SMPEnv = "SELFPTRACE_VM_SMP"
-
 // BootMarker is the start of every line the guest runner prints for the
 // host; the first one means user space is up.
 const BootMarker = "# " + ktap.MarkerPrefix
@@ -194,7 +189,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Version: plan.FormatVersion,
 		Mode:    o.Mode,
 		Timeout: plan.Duration(o.TestTimeout),
-		Env:     append(append([]string(nil), o.GuestEnv...), fmt.Sprintf("%s=%d", SMPEnv, res.Run.SMP)),
+		Env:     append(append([]string(nil), o.GuestEnv...), fmt.Sprintf("%s=%d", plan.SMPEnv, res.Run.SMP)),
 		Filter:  o.Filter,
 		Command: o.Command,
 	}

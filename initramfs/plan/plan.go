@@ -34,6 +34,11 @@ const (
 // plan of another version.
 const FormatVersion = 1
 
+// SMPEnv is set in every guest test's environment to the number of vCPUs
+// the guest booted with, so that a test can check the kernel brought them
+// all up.
+const SMPEnv = "SELFPTRACE_VM_SMP"
+
 // DefaultTimeout is the per-test timeout in suite mode when the plan gives
 // none.
 const DefaultTimeout = 5 * time.Minute

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -28,9 +29,6 @@ const (
 	stressForks     = 3
 	stressMaxRounds = 400
 )
-
-// smpEnv is set by the rig to the number of vCPUs it booted (rig.SMPEnv).
-const smpEnv = "SELFPTRACE_VM_SMP"
 
 // stressMagic is the first argument of thread i's calls: it tells the
 // records of the threads apart.
@@ -51,7 +49,7 @@ func TestStressSMP(t *testing.T) {
 	sp.Begin(t)
 	defer enoughProcs()()
 	cpus := runtime.NumCPU()
-	if want, err := strconv.Atoi(os.Getenv(smpEnv)); err == nil && cpus < want {
+	if want, err := strconv.Atoi(os.Getenv(plan.SMPEnv)); err == nil && cpus < want {
 		t.Fatalf("the guest was booted with %d vCPUs but only %d are online: the kernel did not bring the others up", want, cpus)
 	}
 	if cpus < 2 {
