@@ -3,8 +3,11 @@ package selfptrace_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -234,4 +237,24 @@ func helperInstall() int {
 		return 3
 	}
 	return 0
+}
+
+// runCompatProgram writes a static 32/31-bit test program to a temporary
+// file, runs it as a compat task and fails the test unless it exits 0 and
+// prints ok. config names the kernel option that compat tasks need: an
+// exec format error means it is missing.
+func runCompatProgram(t *testing.T, name string, program []byte, ok, config string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, program, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(p)
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	if err != nil || !strings.Contains(string(out), ok) {
+		t.Fatalf("the compat program %s: %v (an exec format error means no %s)\noutput:\n%s", name, err, config, out)
+	}
+	t.Logf("%s", out)
 }
