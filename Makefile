@@ -15,6 +15,7 @@ PORT_ARCH ?= arm64,riscv64
 HOST_PKGS = $$($(GO) list ./... | grep -v '/tests/')
 
 DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-cross \
+	gcc-i686-linux-gnu gcc-arm-linux-gnueabihf \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
 	flex bison bc patch perl tar rsync xz-utils libelf-dev libssl-dev cpio \
 	qemu-system-x86 qemu-system-misc qemu-system-arm opensbi gdb-multiarch git ca-certificates \
@@ -51,6 +52,12 @@ vet:
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet ./tests/... ./initramfs/runner/... && \
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet -tags hostcheck ./tests/internal/selfptrace/ || exit 1; \
 	done
+	# The compat test programs are committed binaries, so that neither the
+	# guest nor a test run needs their cross compilers; they must be exactly
+	# what their sources build (the builds are reproducible).
+	for a in amd64 s390x arm64 riscv64; do GOARCH=$$a $(GO) generate ./tests/selfptrace/ || exit 1; done
+	git diff --exit-code --stat -- tests/selfptrace/testdata || \
+		{ echo "tests/selfptrace/testdata: the committed compat programs are not what go generate builds from their sources: commit the regenerated ones"; exit 1; }
 
 unit:
 	$(GO) test -short -count=1 $(HOST_PKGS)
