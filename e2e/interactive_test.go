@@ -108,7 +108,12 @@ func TestShell(t *testing.T) {
 			_, off := c.expect(t, 0, regexp.MustCompile(`info shell /`), 10*time.Minute)
 			time.Sleep(2 * time.Second) // let the shell draw its prompt
 			io.WriteString(c.stdin, "uname -m\n")
-			c.expect(t, off, regexp.MustCompile(`(?m)^[^\n]*`+regexp.QuoteMeta(machine)+`\s*$`), 2*time.Minute)
+			_, after := c.expect(t, off, regexp.MustCompile(`(?m)^[^\n]*`+regexp.QuoteMeta(machine)+`\s*$`), 2*time.Minute)
+			// Type the next command at the next prompt, not ahead of it:
+			// a line editor that resets the terminal for its prompt may
+			// drop what was typed before.
+			c.expect(t, after, regexp.MustCompile(`> `), 2*time.Minute)
+			time.Sleep(time.Second)
 			io.WriteString(c.stdin, "exit\n")
 			c.expect(t, off, regexp.MustCompile(`exit status=0`), 2*time.Minute)
 			select {
