@@ -249,12 +249,9 @@ func runCompatProgram(t *testing.T, name string, program []byte, ok, config stri
 	if err := os.WriteFile(p, program, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(p)
-	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	out, err := cmd.CombinedOutput()
-	timer.Stop()
-	if err != nil || !strings.Contains(string(out), ok) {
-		t.Fatalf("the compat program %s: %v (an exec format error means no %s)\noutput:\n%s", name, err, config, out)
+	out, ws := runToEnd(t, exec.Command(p), "the compat program "+name+" (an exec format error means no "+config+")")
+	if !ws.Exited() || ws.ExitStatus() != 0 || !strings.Contains(out, ok) {
+		t.Fatalf("the compat program %s: %s\noutput:\n%s", name, describeStatus(ws), out)
 	}
 	t.Logf("%s", out)
 }

@@ -78,18 +78,24 @@ func helperCmd(mode string, env ...string) *exec.Cmd {
 // combined output and wait status.
 func runHelperProcess(t *testing.T, mode string, env ...string) (string, syscall.WaitStatus) {
 	t.Helper()
-	cmd := helperCmd(mode, env...)
+	return runToEnd(t, helperCmd(mode, env...), "helper "+mode)
+}
+
+// runToEnd runs cmd to its end (60 s at most) and returns its combined
+// output and wait status; what names it in a failure.
+func runToEnd(t *testing.T, cmd *exec.Cmd, what string) (string, syscall.WaitStatus) {
+	t.Helper()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting helper %s: %v", mode, err)
+		t.Fatalf("starting %s: %v", what, err)
 	}
 	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
 	defer timer.Stop()
 	err := cmd.Wait()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("waiting for helper %s: %v", mode, err)
+		t.Fatalf("waiting for %s: %v", what, err)
 	}
 	return out.String(), cmd.ProcessState.Sys().(syscall.WaitStatus)
 }

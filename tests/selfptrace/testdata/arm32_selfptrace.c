@@ -46,12 +46,6 @@ struct sigcontext32 {
 	u32 fp, ip, sp, lr, pc, cpsr, fault_address;
 };
 
-struct stack32 {
-	u32 ss_sp;
-	int ss_flags;
-	u32 ss_size;
-};
-
 struct ucontext32 {
 	u32 uc_flags;
 	u32 uc_link;

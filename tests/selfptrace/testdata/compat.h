@@ -43,6 +43,13 @@ extern char sys_after[];
 void restore_rt(void);
 void restore_old(void);
 
+/* compat_stack_t, part of every 32-bit ucontext. */
+struct stack32 {
+	u32 ss_sp;
+	int ss_flags;
+	u32 ss_size;
+};
+
 static volatile u32 count;		/* SIGSYS deliveries */
 static volatile u32 rearm;		/* the handler arms again (once) */
 static volatile long result;		/* what the handler stores */

@@ -38,12 +38,6 @@
  * is laid out by the 64-bit kernel: uc_link is a 64-bit pointer and
  * uc_sigmask a 64-bit sigset_t.
  */
-struct stack32 {
-	u32 ss_sp;
-	int ss_flags;
-	u32 ss_size;
-};
-
 struct ucontext_rv32 {
 	u32 uc_flags;
 	unsigned long long uc_link;

@@ -50,12 +50,6 @@ struct sigregs32 {
 	/* floating point registers follow */
 };
 
-struct stack32 {
-	u32 ss_sp;
-	int ss_flags;
-	u32 ss_size;
-};
-
 struct ucontext32 {
 	u32 uc_flags;
 	u32 uc_link;
