@@ -19,7 +19,7 @@ DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-c
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
 	flex bison bc patch perl tar rsync xz-utils libelf-dev libssl-dev cpio \
 	qemu-system-x86 qemu-system-misc qemu-system-arm opensbi gdb-multiarch git ca-certificates \
-	python3-jsonschema lava-common
+	python3-jsonschema lava-common mmdebstrap
 
 # The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
 LAVA_PACKAGES := lava-dispatcher lava-common

@@ -51,6 +51,11 @@ type Spec struct {
 	GDBArch string
 	// KernelArgs are added to every guest's kernel command line.
 	KernelArgs []string
+	// DebianArch is Debian's name of the architecture (dpkg
+	// --print-architecture) and DebianSuite the release whose packages make
+	// the guest's Debian userland (--userland debian).
+	DebianArch  string
+	DebianSuite string
 }
 
 // Probe is a kernel-free boot whose output only running guest code can
@@ -86,8 +91,10 @@ var specs = []Spec{
 			Args:   []string{"-chardev", "stdio,id=fw", "-device", "isa-debugcon,iobase=0x402,chardev=fw"},
 			Expect: "SeaBIOS",
 		},
-		Config:  "x86_64.config",
-		GDBArch: "i386:x86-64",
+		Config:      "x86_64.config",
+		GDBArch:     "i386:x86-64",
+		DebianArch:  "amd64",
+		DebianSuite: "bookworm",
 		// TCG's TSC is monotonic: trust it at once, so that the clock is
 		// read in the vDSO (refined-jiffies has no vDSO fast path, which
 		// would make every time.Now a system call).
@@ -114,8 +121,10 @@ var specs = []Spec{
 			Args:   []string{"-serial", "stdio"},
 			Expect: "LOADPARM",
 		},
-		Config:  "s390x.config",
-		GDBArch: "s390:64-bit",
+		Config:      "s390x.config",
+		GDBArch:     "s390:64-bit",
+		DebianArch:  "s390x",
+		DebianSuite: "bookworm",
 	},
 	{
 		Name:         "arm64",
@@ -143,8 +152,10 @@ var specs = []Spec{
 				"-device", "loader,addr=0x41000000,cpu-num=0"},
 			Expect: "K",
 		},
-		Config:  "arm64.config",
-		GDBArch: "aarch64",
+		Config:      "arm64.config",
+		GDBArch:     "aarch64",
+		DebianArch:  "arm64",
+		DebianSuite: "bookworm",
 	},
 	{
 		Name:         "riscv64",
@@ -177,6 +188,9 @@ var specs = []Spec{
 		},
 		Config:  "riscv64.config",
 		GDBArch: "riscv:rv64",
+		// bookworm has no riscv64 port; trixie is the first release with it.
+		DebianArch:  "riscv64",
+		DebianSuite: "trixie",
 	},
 }
 

@@ -38,6 +38,7 @@ func TestEveryRowComplete(t *testing.T) {
 			"Name": s.Name, "GOARCH": s.GOARCH, "KernelArch": s.KernelArch, "CrossPackage": s.CrossPackage,
 			"KernelImage": s.KernelImage, "QEMU": s.QEMU, "QEMUPackage": s.QEMUPackage, "Console": s.Console,
 			"UnameMachine": s.UnameMachine, "KVMHostArch": s.KVMHostArch, "Config": s.Config, "GDBArch": s.GDBArch,
+			"DebianArch": s.DebianArch, "DebianSuite": s.DebianSuite,
 		}
 		for k, v := range fields {
 			if v == "" {

@@ -82,6 +82,10 @@ type Opts struct {
 	// ModuleDir is where go commands run: the module holding the test
 	// packages and the runner. The current directory if empty.
 	ModuleDir string
+	// Archives are prebuilt cpio archives (the Debian userland) that go
+	// between the base and the overlay, so that files of the overlay
+	// (--file) can replace theirs.
+	Archives []string
 	// Commands are u-root commands to add to DefaultCommands: import paths
 	// inside github.com/u-root/u-root, or names under its cmds/core.
 	Commands []string
@@ -316,7 +320,7 @@ func build(ctx context.Context, o Opts) (*Result, error) {
 		return nil, err
 	}
 	err = fsutil.WriteAtomic(o.Output, 0o644, func(f io.Writer) error {
-		return concat(f, res.Base, overlayPath)
+		return concat(f, append(append([]string{res.Base}, o.Archives...), overlayPath)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", o.Output, err)

@@ -2,7 +2,6 @@ package initramfs
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -160,13 +159,12 @@ func (o *overlay) finish() error {
 	return cpio.WriteTrailer(o.w)
 }
 
-// concat writes base followed by overlay to w, padding the base to a 4-byte
-// boundary: the kernel unpacks concatenated newc archives and looks for the
-// next header on such a boundary.
-func concat(w io.Writer, base, overlay string) error {
-	var errs []error
+// concat writes the archives to w one after the other, padding each but
+// the last to a 4-byte boundary: the kernel unpacks concatenated newc
+// archives and looks for the next header on such a boundary.
+func concat(w io.Writer, archives ...string) error {
 	var n int64
-	for i, src := range []string{base, overlay} {
+	for i, src := range archives {
 		f, err := os.Open(src)
 		if err != nil {
 			return err
@@ -177,11 +175,13 @@ func concat(w io.Writer, base, overlay string) error {
 			return fmt.Errorf("copying %s: %w", src, err)
 		}
 		n += m
-		if i == 0 && n%4 != 0 {
-			if _, err := w.Write(make([]byte, 4-n%4)); err != nil {
-				errs = append(errs, err)
+		if i < len(archives)-1 && n%4 != 0 {
+			pad, err := w.Write(make([]byte, 4-n%4))
+			if err != nil {
+				return err
 			}
+			n += int64(pad)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }

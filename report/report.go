@@ -48,6 +48,22 @@ type Run struct {
 	Error      string     `json:"error,omitempty"`
 	RegDump    string     `json:"register_dump,omitempty"`
 	Rerun      string     `json:"rerun,omitempty"`
+	// Userland is the Debian userland in the image (--userland), if any.
+	Userland *Userland `json:"userland,omitempty"`
+}
+
+// Userland describes the distribution root that the image carried.
+type Userland struct {
+	// Spec is the --userland value ("debian", "debian:PKG,...").
+	Spec       string `json:"spec"`
+	Suite      string `json:"suite"`
+	DebianArch string `json:"debian_arch"`
+	// Key is the content key of the cache entry (suite, architecture,
+	// packages and their resolved versions).
+	Key      string `json:"key"`
+	Bytes    int64  `json:"archive_bytes"`
+	Packages int    `json:"packages_resolved"`
+	CacheHit bool   `json:"cache_hit"`
 }
 
 // Kernel describes the kernel that was booted.
@@ -72,9 +88,11 @@ type Test struct {
 type Timings struct {
 	KernelBuild float64 `json:"kernel_build"`
 	Initramfs   float64 `json:"initramfs"`
-	Boot        float64 `json:"boot"`
-	Tests       float64 `json:"tests"`
-	Total       float64 `json:"total"`
+	// Userland is the time to find or make the Debian userland.
+	Userland float64 `json:"userland,omitempty"`
+	Boot     float64 `json:"boot"`
+	Tests    float64 `json:"tests"`
+	Total    float64 `json:"total"`
 }
 
 // Counts returns the number of tests per status.

@@ -23,6 +23,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/kselftest"
 	"github.com/selfptrace/selfptrace-vm/ktap"
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/userland"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// tree without self_ptrace/, the vanilla one, from the series), to
 	// suite mode, their TAP passed through.
 	Kselftests bool
+	// Userland, if set, adds the Debian userland to the image: the guest
+	// runs run mode's command and the shell chrooted into it, and tells
+	// suite tests where it is.
+	Userland *userland.Spec
 	// Files are extra HOST[:GUEST] files for the image.
 	Files []string
 	// Command is run mode's argv.
@@ -157,7 +162,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Run.Kernel = report.Kernel{Version: k.Release, Patched: k.Patched, Profile: k.Profile, Image: k.Image, CacheHit: k.CacheHit}
 	res.Run.Timings.KernelBuild = report.Seconds(k.Duration)
 
-	// 3. Image.
+	// 3. Image: the userland, the kselftests, the runner and the tests.
+	var archives []string
+	var userlandRoot string
+	if o.Userland != nil {
+		if err := hosttools.Check(hosttools.Userland, a); err != nil {
+			return fail(err)
+		}
+		o.Progress.Phase(a.Name, "userland")
+		ul, err := userland.Ensure(ctx, userland.Options{
+			Arch:     a,
+			Spec:     *o.Userland,
+			CacheDir: filepath.Join(o.Kernel.CacheDir, "userland"),
+			Progress: func(msg string) { o.Progress.Update(a.Name, msg) },
+		})
+		o.Progress.Done(a.Name, err)
+		if err != nil {
+			return fail(err)
+		}
+		archives, userlandRoot = []string{ul.Archive}, userland.GuestRoot
+		res.Run.Userland = &report.Userland{
+			Spec: o.Userland.String(), Suite: ul.Info.Suite, DebianArch: ul.Info.DebianArch, Key: ul.Key,
+			Bytes: ul.Info.ArchiveBytes, Packages: len(ul.Info.Versions), CacheHit: ul.CacheHit,
+		}
+		res.Run.Timings.Userland = report.Seconds(ul.Duration)
+	}
 	var extraBins []plan.Binary
 	if o.Kselftests && o.Mode == plan.Suite {
 		o.Progress.Phase(a.Name, "kselftests")
@@ -186,12 +215,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	o.Progress.Phase(a.Name, "pack")
 	initrd := filepath.Join(o.OutDir, "initrd.cpio")
 	p := plan.Plan{
-		Version: plan.FormatVersion,
-		Mode:    o.Mode,
-		Timeout: plan.Duration(o.TestTimeout),
-		Env:     append(append([]string(nil), o.GuestEnv...), fmt.Sprintf("%s=%d", plan.SMPEnv, res.Run.SMP)),
-		Filter:  o.Filter,
-		Command: o.Command,
+		Version:  plan.FormatVersion,
+		Mode:     o.Mode,
+		Timeout:  plan.Duration(o.TestTimeout),
+		Env:      append(append([]string(nil), o.GuestEnv...), fmt.Sprintf("%s=%d", plan.SMPEnv, res.Run.SMP)),
+		Filter:   o.Filter,
+		Command:  o.Command,
+		Userland: userlandRoot,
 	}
 	p.Binaries = extraBins
 	tests := o.Tests
@@ -202,6 +232,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Arch:      a,
 		Tests:     tests,
 		Files:     o.Files,
+		Archives:  archives,
 		Plan:      p,
 		Output:    initrd,
 		CacheDir:  filepath.Join(o.Kernel.CacheDir, "initramfs"),

@@ -21,6 +21,9 @@ const (
 	// StopAfterCrash: the kernel crashed and QEMU did not exit by itself.
 	StopAfterCrash StopReason = "stopped after crash"
 	StopCanceled   StopReason = "canceled"
+	// StopInputEnded: an interactive run's standard input ended, the
+	// guest was sent end-of-file, and it did not power off in time.
+	StopInputEnded StopReason = "input ended"
 )
 
 // Exit is how a run ended, as Classify sees it.
@@ -208,6 +211,8 @@ func (d *Detector) Verdict(e Exit) Verdict {
 			return set(OutcomeBootFail, fmt.Sprintf("%s, before the boot marker %q", what, d.cfg.BootMarker), tail)
 		}
 		return set(OutcomeTimeout, what, tail)
+	case StopInputEnded:
+		return set(OutcomeTimeout, fmt.Sprintf("standard input ended, the console got end-of-file (Ctrl-D), and the guest did not power off within %s", e.Limit), tail)
 	case StopAfterCrash:
 		// Only reached without a fatal report: should not happen.
 		return set(OutcomeQEMUError, "stopped after a crash that left no report", tail)

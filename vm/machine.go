@@ -722,7 +722,8 @@ func (m *Machine) runQMP() error {
 }
 
 // copyInput copies the user's input to QEMU's stdin until QEMU exits. It
-// polls so that it never stays blocked in a read after the run.
+// polls so that it never stays blocked in a read after the run. When the
+// input ends, the guest is told so (endInput).
 func (m *Machine) copyInput(dst, src *os.File) error {
 	defer dst.Close()
 	rc, err := src.SyscallConn()
@@ -732,6 +733,7 @@ func (m *Machine) copyInput(dst, src *os.File) error {
 	var fd int
 	rc.Control(func(f uintptr) { fd = int(f) })
 	buf := make([]byte, 4096)
+	var last byte = '\n'
 	for {
 		select {
 		case <-m.exited:
@@ -756,8 +758,10 @@ func (m *Machine) copyInput(dst, src *os.File) error {
 		case err != nil:
 			return fmt.Errorf("interactive input: read: %w", err)
 		case r == 0:
-			return nil // end of input: QEMU sees EOF
+			m.endInput(dst, last)
+			return nil
 		}
+		last = buf[r-1]
 		if _, err := dst.Write(buf[:r]); err != nil {
 			select {
 			case <-m.exited:
@@ -765,6 +769,45 @@ func (m *Machine) copyInput(dst, src *os.File) error {
 			default:
 				return fmt.Errorf("interactive input: writing to QEMU: %w", err)
 			}
+		}
+	}
+}
+
+// InputEOFGrace is how long an interactive guest may run after its input
+// ended (scaled by the accelerator) before the run is stopped.
+const InputEOFGrace = 30 * time.Second
+
+// eofEvery is how often end-of-file is sent again: a line editor that
+// resets the terminal drops input typed ahead of its prompt.
+const eofEvery = 2 * time.Second
+
+// endInput tells the guest that the input ended, the way a terminal does:
+// it ends a last line that has no newline, then types Ctrl-D (the tty's
+// end-of-file) until the guest powers off, so that a scripted session that
+// forgets exit ends the shell and the run. A guest still up after
+// InputEOFGrace is stopped (outcome timeout).
+func (m *Machine) endInput(dst *os.File, last byte) {
+	if last != '\n' && last != '\r' {
+		_, _ = dst.Write([]byte{'\n'})
+	}
+	grace := m.cfg.Accel.Accel.Scale(InputEOFGrace)
+	limit := time.NewTimer(grace)
+	defer limit.Stop()
+	tick := time.NewTicker(eofEvery)
+	defer tick.Stop()
+	for {
+		if _, err := dst.Write([]byte{0x04}); err != nil {
+			return
+		}
+		select {
+		case <-m.exited:
+			return
+		case <-tick.C:
+		case <-limit.C:
+			m.note("standard input ended and the guest did not power off within %s: stopping it", grace)
+			m.setStop(StopInputEnded, grace, nil)
+			m.halt(errors.New("standard input ended"))
+			return
 		}
 	}
 }

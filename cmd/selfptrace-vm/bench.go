@@ -43,6 +43,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	// One vCPU by default: the mechanisms are measured on one thread, and
 	// on a small host a second TCG vCPU only adds noise to the samples.
 	b.registerSMP(fs, true, benchSMP, "number of virtual CPUs of the guest (bench measures on one thread; default 1 keeps the samples quiet on a small host)")
+	b.registerUserland(fs)
 	// One guest test measures every mechanism, under TCG.
 	b.testTimeout = benchTestTimeout
 	fs.Lookup("timeout").DefValue = benchTestTimeout.String()

@@ -156,3 +156,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // filepathJoinDir returns name in the directory of file.
 func filepathJoinDir(file, name string) string { return filepath.Join(filepath.Dir(file), name) }
+
+// flagSet reports whether the flag called name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

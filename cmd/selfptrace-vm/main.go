@@ -10,7 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes; the README lists them.
@@ -27,6 +31,7 @@ func main() {
 	ctx, stop := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	dieWithParent()
 	var got os.Signal
 	go func() {
 		s := <-sigs
@@ -86,6 +91,7 @@ func commands() []command {
 		{"compare", "run the same tests on two kernels and classify each result (a CI gate: exit 1 on a regression)", runCompare},
 		{"bisect", "find the first patch of the series under which a test fails (or one git bisect run step)", runBisect},
 		{"lava-job", "write a LAVA job (qemu, tmpfs, test monitor), its device description, kernel and initramfs", runLavaJob},
+		{"userland", "make (or find in the cache) the Debian userland of --userland and print its path", runUserland},
 		{"cache-key", "print the kernel cache key of an architecture (for CI caches)", runCacheKey},
 	}
 }
@@ -157,4 +163,32 @@ func exitCode(stderr io.Writer, verb string, err error) int {
 		fmt.Fprintf(stderr, "selfptrace-vm %s: %v\n", verb, err)
 		return exitRig
 	}
+}
+
+// dieWithParent asks the kernel for SIGTERM when the parent process dies,
+// if that parent is `go run` (the README's form): killed with SIGKILL, by a
+// CI runner or kill -9, it cannot pass a signal on, and its child, the rig,
+// would go on running QEMU. With the request, the rig stops in order (QEMU
+// and make killed, no partial cache entry). A parent that died before the
+// request leaves us adopted (by init or a subreaper): then stop at once.
+// A rig started otherwise (a built binary under nohup) outlives its parent.
+func dieWithParent() {
+	exe, err := os.Executable()
+	if err != nil || !startedByGoRun(exe) {
+		return
+	}
+	parent := os.Getppid()
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
+		return
+	}
+	if os.Getppid() != parent {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
+}
+
+// startedByGoRun reports whether exe is a binary that go run built: it
+// lives in a go-build work directory, as go-buildNNN/bNNN/exe/NAME.
+func startedByGoRun(exe string) bool {
+	dir := filepath.Dir(exe)
+	return filepath.Base(dir) == "exe" && strings.HasPrefix(filepath.Base(filepath.Dir(filepath.Dir(dir))), "go-build")
 }

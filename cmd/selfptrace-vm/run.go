@@ -25,6 +25,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var jsonOut string
 	fs := newFlagSet("run", e.stderr, "--arch "+arch.Usage(false)+" [--file HOST[:GUEST]]... -- CMD [ARGS]")
 	b.register(fs, false)
+	b.registerUserland(fs)
 	fs.StringVar(&jsonOut, "json", "", "write the run's result as JSON to this file")
 	if err := parse(fs, args); err != nil {
 		return err

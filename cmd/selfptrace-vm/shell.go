@@ -28,6 +28,7 @@ func runShell(ctx context.Context, e *env, args []string) error {
 	// after a command in 3 of 3 scripted sessions of e2e TestShell (the
 	// shell took the line, then no output came); the suite runs on two.
 	b.registerSMP(fs, false, shellSMP, "number of virtual CPUs of the guest (default 1 for the interactive shell; see the README)")
+	b.registerUserland(fs)
 	fs.BoolVar(&gdb, "gdb", false, "add QEMU's gdb stub and print the gdb command line")
 	fs.IntVar(&gdbPort, "gdb-port", 0, "gdb stub port (default: a free port)")
 	fs.BoolVar(&gdbWait, "gdb-wait", false, "with --gdb: stop the CPU until gdb continues it")

@@ -18,6 +18,7 @@ import (
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 	"github.com/selfptrace/selfptrace-vm/rig"
+	"github.com/selfptrace/selfptrace-vm/userland"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
 
@@ -39,6 +40,18 @@ type bootFlags struct {
 	appendArgs  string
 	files       multiFlag
 	smp         int
+	// userlandFlag is --userland, on the verbs that register it;
+	// userland is its parsed value (nil: no userland).
+	userlandFlag string
+	userland     *userland.Spec
+}
+
+// userlandPkg is the guest test package that test adds with --userland.
+const userlandPkg = "./tests/userland"
+
+// registerUserland adds --userland (test, run, shell and bench).
+func (b *bootFlags) registerUserland(fs *flag.FlagSet) {
+	fs.StringVar(&b.userlandFlag, "userland", "", "add a Debian root made from Debian's packages: debian, or debian:PKG,PKG... for extra packages (run and shell then run in it; test adds "+userlandPkg+")")
 }
 
 type multiFlag []string
@@ -82,6 +95,13 @@ func (b *bootFlags) finish(multiArch bool) error {
 	if b.idle < 0 {
 		return usagef("--idle-timeout must not be negative")
 	}
+	if b.userlandFlag != "" {
+		spec, err := userland.Parse(b.userlandFlag)
+		if err != nil {
+			return usagef("--userland: %v", err)
+		}
+		b.userland = &spec
+	}
 	if b.smp < 1 || b.smp > vm.MaxSMP {
 		return usagef("--smp %d: want 1 to %d virtual CPUs", b.smp, vm.MaxSMP)
 	}
@@ -116,6 +136,7 @@ func (b *bootFlags) options(a arch.Spec, mode plan.Mode) rig.Options {
 		Accel:       accel,
 		SMP:         b.smp,
 		KernelArgs:  kargs,
+		Userland:    b.userland,
 	}
 }
 

@@ -24,12 +24,13 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	var kselftests bool
 	fs := newFlagSet("test", e.stderr, "--arch "+arch.Usage(true)+" [flags]")
 	b.register(fs, true)
+	b.registerUserland(fs)
 	fs.StringVar(&jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&junitOut, "junit", "", "write the results as JUnit XML to this file")
 	fs.StringVar(&ktapOut, "ktap", "", "write the results as KTAP to this file")
 	fs.StringVar(&kcidbOut, "kcidb", "", "write the results as KCIDB v5 JSON (checkout, builds, tests) to this file")
 	fs.StringVar(&filter, "run", "", "only run top-level guest tests matching this regular expression")
-	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
+	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages (with --userland, "+userlandPkg+" is added to the default)")
 	fs.BoolVar(&kselftests, "kselftest", false, "run the upstream kselftests of seccomp, syscall user dispatch and ptrace and the series' self_ptrace kselftest (built from the same tree; self_ptrace from the series for --vanilla) instead of the Go suite")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,6 +45,9 @@ func runTest(ctx context.Context, e *env, args []string) error {
 		if _, err := regexp.Compile(filter); err != nil {
 			return usagef("--run: %v", err)
 		}
+	}
+	if b.userland != nil && !flagSet(fs, "tests") {
+		pkgs += "," + userlandPkg
 	}
 	var packages []string
 	for _, p := range strings.Split(pkgs, ",") {

@@ -39,6 +39,10 @@ const FormatVersion = 1
 // all up.
 const SMPEnv = "SELFPTRACE_VM_SMP"
 
+// UserlandEnv is set in every guest test's environment to Plan.Userland
+// when the plan has a userland.
+const UserlandEnv = "SELFPTRACE_VM_USERLAND"
+
 // DefaultTimeout is the per-test timeout in suite mode when the plan gives
 // none.
 const DefaultTimeout = 5 * time.Minute
@@ -103,6 +107,12 @@ type Plan struct {
 	// Shell is the shell of shell mode; the runner tries /bin/defaultsh
 	// and /bin/sh when it is empty.
 	Shell string `json:"shell,omitempty"`
+	// Userland is the guest path of a root file system of another
+	// distribution (the Debian userland, "/debian"): the runner mounts
+	// proc, sys, dev and a tmpfs on tmp inside it, runs the command of run
+	// mode and the shell chrooted into it, and tells suite tests where it
+	// is (UserlandEnv). Empty: none.
+	Userland string `json:"userland,omitempty"`
 	// NoPowerOff makes the runner exit instead of powering the machine off
 	// when it is done; u-root's init then starts a shell.
 	NoPowerOff bool `json:"no_power_off,omitempty"`
@@ -170,6 +180,9 @@ func (p *Plan) Validate() error {
 		if len(p.Command) == 0 || p.Command[0] == "" {
 			errs = append(errs, errors.New("run mode needs a command"))
 		}
+	}
+	if p.Userland != "" && (!strings.HasPrefix(p.Userland, "/") || p.Userland == "/") {
+		errs = append(errs, fmt.Errorf("userland %q: want an absolute path other than /", p.Userland))
 	}
 	seen := map[string]bool{}
 	for i, b := range p.Binaries {

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -116,7 +117,13 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		}
 	}
 
+	info(out, "memory: %s", memInfo())
 	p, err := loadPlan(o, out)
+	if err == nil && p.Userland != "" {
+		for _, m := range mountUnder(p.Userland) {
+			info(out, "userland: %s", m)
+		}
+	}
 	if err != nil && wantsShell(o.cmdlinePath) {
 		// A shell is most useful when something is broken.
 		fmt.Fprintln(out, ktap.ErrorMarker(err))
@@ -155,7 +162,11 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 			fmt.Fprintln(out, ktap.ErrorMarker(fmt.Errorf("run: %w", err)))
 		}
 	case plan.Suite:
-		s := &suite{plan: p, out: out, env: os.Environ()}
+		env := os.Environ()
+		if p.Userland != "" {
+			env = append(env, plan.UserlandEnv+"="+p.Userland)
+		}
+		s := &suite{plan: p, out: out, env: env}
 		if _, err := s.run(ctx); err != nil {
 			// Still power off: a guest left running only makes the host
 			// wait for its timeout.
@@ -231,7 +242,11 @@ func finish(out io.Writer, powerOff bool) error {
 // marker.
 func runCommand(ctx context.Context, out io.Writer, p *plan.Plan) error {
 	info(out, "run %s", strings.Join(p.Command, " "))
-	cmd := exec.Command(p.Command[0], p.Command[1:]...)
+	cmd, err := command(p)
+	if err != nil {
+		fmt.Fprintln(out, ktap.Exit{Status: 127}.Marker())
+		return err
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, out, out
 	if t, ok := out.(interface{ File() *os.File }); ok {
 		// Give the command the terminal itself, not a pipe.
@@ -239,9 +254,8 @@ func runCommand(ctx context.Context, out io.Writer, p *plan.Plan) error {
 	} else if f, ok := out.(*os.File); ok {
 		cmd.Stdout, cmd.Stderr = f, f
 	}
-	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Dir = "/"
-	attr := &syscall.SysProcAttr{Setpgid: true}
+	attr := &syscall.SysProcAttr{Setpgid: true, Chroot: p.Userland}
 	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
 		// Make the command's group the terminal's foreground group so that
 		// it can read the console.
@@ -262,7 +276,6 @@ func runCommand(ctx context.Context, out io.Writer, p *plan.Plan) error {
 		limit = t.C
 	}
 	killed := false
-	var err error
 	select {
 	case err = <-waited:
 	case <-limit:
@@ -285,15 +298,19 @@ func runCommand(ctx context.Context, out io.Writer, p *plan.Plan) error {
 	return werr
 }
 
-// findShell returns the first shell of the image that exists.
+// findShell returns the first shell of the image (or of its userland:
+// bash, then sh) that exists, as a path inside the userland.
 func findShell(p *plan.Plan) (string, error) {
 	candidates := []string{"/bin/defaultsh", "/bin/sh", "/bbin/gosh"}
+	if p.Userland != "" {
+		candidates = []string{"/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh"}
+	}
 	if p.Shell != "" {
 		candidates = []string{p.Shell}
 	}
 	var errs []error
 	for _, sh := range candidates {
-		if _, err := os.Stat(sh); err != nil {
+		if _, err := os.Stat(p.Userland + sh); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -320,4 +337,36 @@ func execShell(out io.Writer, p *plan.Plan) error {
 		errs = append(errs, fmt.Errorf("exec %s: %w", sh, err))
 	}
 	return fmt.Errorf("no shell: %w", errors.Join(errs...))
+}
+
+// userlandPath is the PATH of commands run in a userland (Debian's
+// default for root).
+const userlandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// command makes the command of run or shell mode. In a userland it runs
+// chrooted, its name is looked up in the userland's PATH (exec.Command
+// would look in the image's) and its environment is the userland's.
+func command(p *plan.Plan) (*exec.Cmd, error) {
+	if p.Userland == "" {
+		cmd := exec.Command(p.Command[0], p.Command[1:]...)
+		cmd.Env = append(os.Environ(), p.Env...)
+		return cmd, nil
+	}
+	name := p.Command[0]
+	if !strings.Contains(name, "/") {
+		found := ""
+		for _, dir := range strings.Split(userlandPath, ":") {
+			if st, err := os.Stat(p.Userland + dir + "/" + name); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+				found = dir + "/" + name
+				break
+			}
+		}
+		if found == "" {
+			return nil, fmt.Errorf("%s: not found in the userland's PATH (%s)", name, userlandPath)
+		}
+		name = found
+	}
+	env := []string{"PATH=" + userlandPath, "HOME=/root", "TERM=" + cmp.Or(os.Getenv("TERM"), "linux"), "LC_ALL=C.UTF-8"}
+	cmd := &exec.Cmd{Path: name, Args: p.Command, Env: append(env, p.Env...)}
+	return cmd, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,9 +45,14 @@ func isMountPoint(dir string) (bool, error) {
 // setupMounts mounts what is not mounted yet (u-root's init mounts most of
 // it already) and returns one message per action or failure. A failure is
 // not fatal: the tests that need the file system will say so.
-func setupMounts() []string {
+func setupMounts() []string { return mountUnder("") }
+
+// mountUnder mounts the file systems of mounts under root ("" for /): a
+// userland's root gets its own proc, sys, dev and tmp.
+func mountUnder(root string) []string {
 	var msgs []string
 	for _, m := range mounts {
+		m.target = root + m.target
 		if err := os.MkdirAll(m.target, 0o755); err != nil {
 			msgs = append(msgs, fmt.Sprintf("warning: creating %s: %v", m.target, err))
 			continue
@@ -94,4 +100,21 @@ func shutdown(out io.Writer) error {
 	}
 	errs = append(errs, fmt.Errorf("reboot: %w", unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)))
 	return errors.Join(errs...)
+}
+
+// memInfo is MemTotal and MemAvailable from /proc/meminfo, for the log:
+// what the image leaves to the guest.
+func memInfo() string {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	var parts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "MemTotal" || k == "MemAvailable") {
+			parts = append(parts, k+" "+strings.Join(strings.Fields(v), " "))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -30,6 +30,9 @@ const (
 	Image Step = "initramfs"
 	// Boot runs the guest under QEMU (test, run, shell, bench).
 	Boot Step = "boot"
+	// Userland makes the guest's Debian root from Debian's packages
+	// (--userland debian).
+	Userland Step = "userland"
 	// GDB attaches a debugger to QEMU's gdb stub (shell --gdb).
 	GDB Step = "shell --gdb"
 )
@@ -73,6 +76,7 @@ func common() []Tool {
 		{Name: "git", Package: "git", Steps: []Step{KernelGit}},
 		{Name: "rsync", Package: "rsync", Steps: []Step{Kselftest}}, // headers_install copies with rsync
 		{Name: "go", Install: "install Go 1.26 from go.dev", Steps: []Step{Image}},
+		{Name: "mmdebstrap", Package: "mmdebstrap", Steps: []Step{Userland}},
 		{Name: "gdb-multiarch", Package: "gdb-multiarch", Steps: []Step{GDB}},
 	}
 }
