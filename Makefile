@@ -2,7 +2,8 @@
 #
 #   make deps              install the Debian packages the rig needs (as root)
 #   make run ARCH=s390x    the main job: build, boot and test one arch (or all)
-#   make test              what CI runs: deps, vet, unit tests, end-to-end on all four arches
+#   make test              what CI runs: deps, vet, unit tests, end-to-end on x86_64 and s390x
+#   make e2e-port          the suite, the vanilla control and the userland on arm64 and riscv64
 
 GO      ?= go
 ARCH    ?= all
@@ -68,10 +69,11 @@ unit:
 e2e:
 	SELFPTRACE_VM_E2E_ARCH=$(E2E_ARCH) $(GO) test -count=1 -v -timeout 85m ./e2e/...
 
-# The newer ports: the conformance suite and the vanilla negative control.
+# The newer ports: the conformance suite, the vanilla negative control and
+# the Debian userland (suite, vanilla, strace from run).
 e2e-port: deps
 	SELFPTRACE_VM_E2E_ARCH=$(PORT_ARCH) $(GO) test -count=1 -v -timeout 85m \
-		-run '^(TestSuitePassesOnEveryArch|TestVanillaFailsEveryFeatureTest)$$' ./e2e/
+		-run '^(TestSuitePassesOnEveryArch|TestVanillaFailsEveryFeatureTest|TestUserlandSuite|TestRunInUserland)$$' ./e2e/
 
 test: deps vet unit e2e
 
