@@ -292,7 +292,7 @@ func (o Options) mmdebstrap(ctx context.Context, tarball, debs string) error {
 	procgroup.Own(cmd, syscall.SIGTERM)
 	var out bytes.Buffer
 	pw := &lineWriter{fn: func(line string) {
-		if strings.HasPrefix(line, "I: ") {
+		if strings.HasPrefix(line, "I: ") && !strings.HasPrefix(line, "I: running --") {
 			o.progress("%s", strings.TrimPrefix(line, "I: "))
 		}
 	}}

@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -190,5 +190,11 @@ func dieWithParent() {
 // lives in a go-build work directory, as go-buildNNN/bNNN/exe/NAME.
 func startedByGoRun(exe string) bool {
 	dir := filepath.Dir(exe)
-	return filepath.Base(dir) == "exe" && strings.HasPrefix(filepath.Base(filepath.Dir(filepath.Dir(dir))), "go-build")
+	return filepath.Base(dir) == "exe" && goRunDir.MatchString(filepath.Base(filepath.Dir(dir))) &&
+		goBuildDir.MatchString(filepath.Base(filepath.Dir(filepath.Dir(dir))))
 }
+
+var (
+	goBuildDir = regexp.MustCompile(`^go-build[0-9]+$`)
+	goRunDir   = regexp.MustCompile(`^b[0-9]+$`)
+)

@@ -70,3 +70,19 @@ func checkExits(t *testing.T, cases []exitCase) {
 		}
 	}
 }
+
+func TestStartedByGoRun(t *testing.T) {
+	for exe, want := range map[string]bool{
+		"/tmp/go-build2282923700/b001/exe/selfptrace-vm":     true,
+		"/var/tmp/x/go-build12/b001/exe/selfptrace-vm":       true,
+		"/usr/local/bin/selfptrace-vm":                       false,
+		"/work/main/selfptrace-vm":                           false,
+		"/tmp/exe/selfptrace-vm":                             false,
+		"/root/.cache/go-build/ab/exe/selfptrace-vm":         false,
+		"/tmp/go-build2282923700/b001/exe/sub/selfptrace-vm": false,
+	} {
+		if got := startedByGoRun(exe); got != want {
+			t.Errorf("startedByGoRun(%q) = %v, want %v", exe, got, want)
+		}
+	}
+}
