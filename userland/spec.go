@@ -28,13 +28,13 @@ const Distro = "debian"
 // userland tests (a busybox shell, tar and its compressors, sqlite3, a
 // threaded program: xz -T and sort --parallel, fork and exec: find and
 // xargs, signals and timers: timeout and bash traps) and for a person at
-// the shell (bash, grep, sed, less; ps and top come from busybox), and
-// strace. Not procps: through init-system-helpers it pulls usrmerge, and
+// the shell (bash, grep, sed, less, libc-bin's C.UTF-8 locale and
+// getent; ps and top come from busybox), and strace. Not procps: through init-system-helpers it pulls usrmerge, and
 // with it perl, which would double the root.
 func DefaultPackages() []string {
 	return []string{
 		"bash", "busybox", "coreutils", "findutils", "grep", "gzip", "less",
-		"sed", "sqlite3", "strace", "tar", "xz-utils",
+		"libc-bin", "sed", "sqlite3", "strace", "tar", "xz-utils",
 	}
 }
 

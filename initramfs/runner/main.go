@@ -123,6 +123,10 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		for _, m := range mountUnder(p.Userland) {
 			info(out, "userland: %s", m)
 		}
+		// What the userland's /etc/hostname says, for prompts.
+		if err := unix.Sethostname([]byte(userlandHostname)); err != nil {
+			info(out, "userland: warning: setting the host name: %v", err)
+		}
 	}
 	if err != nil && wantsShell(o.cmdlinePath) {
 		// A shell is most useful when something is broken.
@@ -338,6 +342,10 @@ func execShell(out io.Writer, p *plan.Plan) error {
 	}
 	return fmt.Errorf("no shell: %w", errors.Join(errs...))
 }
+
+// userlandHostname is the guest's name when it has a userland (the
+// userland package writes it into etc/hostname).
+const userlandHostname = "selfptrace-vm"
 
 // userlandPath is the PATH of commands run in a userland (Debian's
 // default for root).
