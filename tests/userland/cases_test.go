@@ -370,8 +370,9 @@ func sqliteWant() string {
 	return out
 }
 
-// xzInput is 4 MiB of generated data.
-func xzInput() []byte { return fill(prng(2), 4<<20) }
+// xzInput is 2.5 MiB of generated data: three blocks of 1 MiB at most,
+// small enough to keep the traced run short under emulation.
+func xzInput() []byte { return fill(prng(2), 5<<19) }
 
 // wantXzBlocks checks the "totals" line of `xz -l --robot`: at least min
 // blocks ("totals", streams, blocks, ...).
@@ -390,11 +391,12 @@ func wantXzBlocks(t *testing.T, listing string, min int) {
 	t.Errorf("no totals line in the xz listing:\n%s", listing)
 }
 
-// sortInput is 300 000 generated lines of 1 to 12 letters.
+// sortInput is 140 000 generated lines of 1 to 12 letters: more than
+// the 128 Ki lines from which sort starts a thread.
 func sortInput() []byte {
 	r := prng(3)
 	var b bytes.Buffer
-	for range 300000 {
+	for range 140000 {
 		b.Write(fill(r, 1+r.IntN(12)))
 		b.WriteByte('\n')
 	}
