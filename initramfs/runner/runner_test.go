@@ -358,3 +358,45 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestUserlandCommand: in a userland, run mode's command is looked up in
+// the userland's PATH (not the image's), runs chrooted with Debian's
+// environment, and a name that is not there is an error naming it.
+func TestUserlandCommand(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"usr/bin", "bin", "usr/sbin"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(root, "usr/bin/strace"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(root, "bin/notexec"), []byte("data"), 0o644)
+	p := &plan.Plan{Userland: root, Command: []string{"strace", "-f", "true"}, Env: []string{"A=B"}}
+	cmd, err := command(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd.Path != "/usr/bin/strace" || strings.Join(cmd.Args, " ") != "strace -f true" {
+		t.Errorf("path %q args %q, want /usr/bin/strace inside the userland", cmd.Path, cmd.Args)
+	}
+	env := strings.Join(cmd.Env, " ")
+	for _, want := range []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "A=B"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("environment %q lacks %s", env, want)
+		}
+	}
+	for _, name := range []string{"notexec", "nosuch"} {
+		p.Command = []string{name}
+		if _, err := command(p); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("command %s: %v, want an error naming it", name, err)
+		}
+	}
+	// An absolute path is taken as the userland's own.
+	p.Command = []string{"/bin/bash"}
+	if cmd, err := command(p); err != nil || cmd.Path != "/bin/bash" {
+		t.Errorf("/bin/bash: %v %v", cmd, err)
+	}
+	// Without a userland, exec's own lookup in the image.
+	p = &plan.Plan{Command: []string{"sh", "-c", "true"}}
+	if cmd, err := command(p); err != nil || !strings.HasSuffix(cmd.Path, "/sh") {
+		t.Errorf("no userland: %v %v", cmd, err)
+	}
+}
