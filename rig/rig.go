@@ -180,6 +180,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return fail(err)
 		}
+		if ul.Damaged != "" {
+			o.Progress.Update(a.Name, ul.Damaged+": made it again")
+		}
 		archives, userlandRoot = []string{ul.Archive}, userland.GuestRoot
 		res.Run.Userland = &report.Userland{
 			Spec: o.Userland.String(), Suite: ul.Info.Suite, DebianArch: ul.Info.DebianArch, Key: ul.Key,

@@ -56,6 +56,9 @@ type Image struct {
 	CacheHit bool
 	// Duration is the time Ensure took (mmdebstrap and packing when cold).
 	Duration time.Duration
+	// Damaged, when not empty, says why the cached entry could not be
+	// used and was made again.
+	Damaged string
 	Info     Info
 }
 
@@ -140,7 +143,8 @@ func ensure(ctx context.Context, o Options) (*Image, error) {
 		o.Mirror = HostMirror()
 	}
 	reqKey := o.requestKey()
-	if img, ok := o.lookup(reqKey); ok {
+	img, damaged := o.lookup(reqKey)
+	if img != nil {
 		img.Duration = time.Since(start)
 		return img, nil
 	}
@@ -151,41 +155,42 @@ func ensure(ctx context.Context, o Options) (*Image, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
-	if img, ok := o.lookup(reqKey); ok {
+	if img, _ := o.lookup(reqKey); img != nil {
 		img.Duration = time.Since(start)
 		return img, nil
 	}
-	img, err := o.build(ctx, reqKey)
+	img, err = o.build(ctx, reqKey)
 	if err != nil {
 		return nil, err
 	}
-	img.Duration = time.Since(start)
+	img.Duration, img.Damaged = time.Since(start), damaged
 	return img, nil
 }
 
 // lookup finds a published entry through the request file, without the
-// network. A damaged entry is removed by cacheentry.Open and reported as a
-// miss.
-func (o Options) lookup(reqKey string) (*Image, bool) {
+// network. A damaged entry (or request file) is removed and reported as a
+// miss with the reason.
+func (o Options) lookup(reqKey string) (*Image, string) {
 	data, err := os.ReadFile(o.requestPath(reqKey))
 	if err != nil {
-		return nil, false
+		return nil, ""
 	}
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil || len(req.Key) != 64 {
 		os.Remove(o.requestPath(reqKey))
-		return nil, false
+		return nil, "request file " + o.requestPath(reqKey) + " is damaged"
 	}
 	var info Info
 	e, err := cacheentry.Open(o.entryDir(req.Key), req.Key, &info, ArchiveName)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			o.progress("%v: making it again", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ""
 		}
-		return nil, false
+		o.progress("%v: making it again", err)
+		return nil, err.Error()
 	}
 	o.progress("found in the cache (%s, %d packages)", humanBytes(info.ArchiveBytes), len(info.Versions))
-	return &Image{Archive: e.Path(ArchiveName), Key: req.Key, CacheHit: true, Info: info}, true
+	return &Image{Archive: e.Path(ArchiveName), Key: req.Key, CacheHit: true, Info: info}, ""
 }
 
 func (o Options) build(ctx context.Context, reqKey string) (*Image, error) {
@@ -290,15 +295,19 @@ func (o Options) mmdebstrap(ctx context.Context, tarball, debs string) error {
 	o.progress("mmdebstrap %s %s for %s: %s", o.Arch.DebianSuite, "extract", o.Arch.DebianArch, strings.Join(o.Spec.Packages(), " "))
 	cmd := exec.CommandContext(ctx, prog, args...)
 	procgroup.Own(cmd, syscall.SIGTERM)
+	// One writer for both streams: exec then copies them from one pipe,
+	// in the order mmdebstrap and apt wrote them.
 	var out bytes.Buffer
-	pw := &lineWriter{fn: func(line string) {
+	w := &lineWriter{fn: func(line string) {
+		out.WriteString(line + "\n")
 		if strings.HasPrefix(line, "I: ") && !strings.HasPrefix(line, "I: running --") {
 			o.progress("%s", strings.TrimPrefix(line, "I: "))
 		}
 	}}
-	cmd.Stdout = &out
-	cmd.Stderr = io.MultiWriter(&out, pw)
-	if err := cmd.Run(); err != nil {
+	cmd.Stdout, cmd.Stderr = w, w
+	err := cmd.Run()
+	w.flush()
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -419,6 +428,14 @@ func humanBytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) 
 type lineWriter struct {
 	buf []byte
 	fn  func(string)
+}
+
+// flush passes on a last line without a newline.
+func (l *lineWriter) flush() {
+	if len(l.buf) > 0 {
+		l.fn(string(l.buf))
+		l.buf = nil
+	}
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {

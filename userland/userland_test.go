@@ -282,6 +282,17 @@ func TestEnsureCacheAndFailure(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(img.Archive)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the damaged entry is still there: %v", err)
 	}
+	o.Mmdebstrap = fakeMmdebstrap(t, tb)
+	os.WriteFile(img.Archive, []byte("truncated"), 0o644) // the failed Ensure removed the entry: damage it again
+	os.MkdirAll(filepath.Dir(img.Archive), 0o755)
+	if img3, err := Ensure(context.Background(), o); err != nil || img3.CacheHit {
+		t.Fatalf("Ensure after the damage: %+v, %v", img3, err)
+	}
+	os.WriteFile(img.Archive, []byte("truncated again"), 0o644)
+	img4, err := Ensure(context.Background(), o)
+	if err != nil || img4.CacheHit || !strings.Contains(img4.Damaged, "damaged") {
+		t.Fatalf("a damaged entry is not reported as rebuilt: %+v, %v", img4, err)
+	}
 	// Unknown package: a PackageError naming it, and no entry.
 	o.Mmdebstrap = fakeMmdebstrap(t, tb)
 	o.Spec = Spec{Extra: []string{"nosuch"}}

@@ -49,6 +49,9 @@ func runUserland(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if img.Damaged != "" {
+			fmt.Fprintf(e.stderr, "[%s] %s: made it again\n", a.Name, img.Damaged)
+		}
 		state := "made"
 		if img.CacheHit {
 			state = "cached"
