@@ -59,7 +59,7 @@ type Image struct {
 	// Damaged, when not empty, says why the cached entry could not be
 	// used and was made again.
 	Damaged string
-	Info     Info
+	Info    Info
 }
 
 // Info is what an entry records about itself (meta.json's info).
