@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -75,7 +76,7 @@ func TestExecWhileArmedStartsDisarmed(t *testing.T) {
 	}
 	if werr != nil || !strings.Contains(out, "check-disarmed: ok") {
 		t.Errorf("the program executed by an armed thread did not start disarmed: %s\noutput:\n%s",
-			describeStatus(tr.cmd.ProcessState.Sys().(syscall.WaitStatus)), out)
+			guest.DescribeStatus(tr.cmd.ProcessState.Sys().(syscall.WaitStatus)), out)
 	}
 }
 

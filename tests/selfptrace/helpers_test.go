@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -228,11 +229,7 @@ func withoutHelperEnv() []string {
 // has the feature and install the SIGSYS handler. It prints why and returns
 // exit status 3 when either fails, 0 otherwise.
 func helperInstall() int {
-	if err := sp.Probe(); err != nil {
-		fmt.Println(err)
-		return 3
-	}
-	if _, err := sp.InstallHandler(); err != nil {
+	if err := sp.Prepare(); err != nil {
 		fmt.Println(err)
 		return 3
 	}
@@ -251,7 +248,7 @@ func runCompatProgram(t *testing.T, name string, program []byte, ok, config stri
 	}
 	out, ws := runToEnd(t, exec.Command(p), "the compat program "+name+" (an exec format error means no "+config+")")
 	if !ws.Exited() || ws.ExitStatus() != 0 || !strings.Contains(out, ok) {
-		t.Fatalf("the compat program %s: %s\noutput:\n%s", name, describeStatus(ws), out)
+		t.Fatalf("the compat program %s: %s\noutput:\n%s", name, guest.DescribeStatus(ws), out)
 	}
 	t.Logf("%s", out)
 }

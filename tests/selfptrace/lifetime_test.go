@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -23,14 +24,14 @@ func TestForcedDelivery(t *testing.T) {
 		t.Run(c, func(t *testing.T) {
 			out, ws := runHelperProcess(t, "forced-"+c)
 			if !ws.Signaled() || ws.Signal() != syscall.SIGSYS {
-				t.Errorf("armed call with SIGSYS %s: child %s, want killed by SIGSYS; output:\n%s", c, describeStatus(ws), out)
+				t.Errorf("armed call with SIGSYS %s: child %s, want killed by SIGSYS; output:\n%s", c, guest.DescribeStatus(ws), out)
 			}
 		})
 	}
 	t.Run("handled", func(t *testing.T) {
 		out, ws := runHelperProcess(t, "forced-handled")
 		if !ws.Exited() || ws.ExitStatus() != 0 {
-			t.Errorf("armed call with a SIGSYS handler: child %s, want exit 0; output:\n%s", describeStatus(ws), out)
+			t.Errorf("armed call with a SIGSYS handler: child %s, want exit 0; output:\n%s", guest.DescribeStatus(ws), out)
 		}
 	})
 }
@@ -46,7 +47,7 @@ func TestArmedProcessCreation(t *testing.T) {
 	sp.Require(t)
 	out, ws := runHelperProcess(t, "armed-creation")
 	if !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Errorf("helper %s; output:\n%s", describeStatus(ws), out)
+		t.Errorf("helper %s; output:\n%s", guest.DescribeStatus(ws), out)
 	}
 	names := []string{"clone", "clone vfork", "clone3", "execve", "execveat", "clone thread"}
 	for _, c := range legacyCreation {
@@ -102,7 +103,7 @@ func TestChildrenStartDisarmed(t *testing.T) {
 					t.Fatalf("wait4(%d): %v", id, err)
 				}
 				if !ws.Exited() {
-					t.Fatalf("%s child %s", c.name, describeStatus(syscall.WaitStatus(ws)))
+					t.Fatalf("%s child %s", c.name, guest.DescribeStatus(syscall.WaitStatus(ws)))
 				}
 				verdict = ws.ExitStatus()
 			}
@@ -134,6 +135,6 @@ func TestExecStartsDisarmed(t *testing.T) {
 		t.Fatalf("the program started by execve was killed by SIGSYS: it started armed; output:\n%s", out)
 	}
 	if !ws.Exited() || ws.ExitStatus() != 0 || !strings.Contains(out, "check-disarmed: ok") {
-		t.Fatalf("exec probe %s, want exit 0 with check-disarmed: ok; output:\n%s", describeStatus(ws), out)
+		t.Fatalf("exec probe %s, want exit 0 with check-disarmed: ok; output:\n%s", guest.DescribeStatus(ws), out)
 	}
 }

@@ -100,17 +100,6 @@ func runToEnd(t *testing.T, cmd *exec.Cmd, what string) (string, syscall.WaitSta
 	return out.String(), cmd.ProcessState.Sys().(syscall.WaitStatus)
 }
 
-func describeStatus(ws syscall.WaitStatus) string {
-	switch {
-	case ws.Exited():
-		return fmt.Sprintf("exited with status %d", ws.ExitStatus())
-	case ws.Signaled():
-		return fmt.Sprintf("killed by signal %d (%v)", ws.Signal(), ws.Signal())
-	default:
-		return fmt.Sprintf("wait status %#x", uint32(ws))
-	}
-}
-
 // Values chosen to break a careless implementation: all ones, sign bits,
 // the kernel's internal restart codes (-ERESTARTSYS -512, -ERESTARTNOINTR
 // -513, -ERESTARTNOHAND -514, -ENOIOCTLCMD -515, -ERESTART_RESTARTBLOCK

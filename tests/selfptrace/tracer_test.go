@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -342,7 +343,7 @@ func waitStopped(tid int, ws *unix.WaitStatus) error {
 		return fmt.Errorf("wait4 %d: %w", tid, err)
 	}
 	if !ws.Stopped() {
-		return fmt.Errorf("task %d not stopped: %s", tid, describeStatus(syscall.WaitStatus(*ws)))
+		return fmt.Errorf("task %d not stopped: %s", tid, guest.DescribeStatus(syscall.WaitStatus(*ws)))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -74,7 +75,7 @@ func runVisibilityTarget(t *testing.T) (pid, tid int) {
 	t.Helper()
 	out, ws := runHelperProcess(t, "visibility-target")
 	if !ws.Exited() || ws.ExitStatus() != 0 || !strings.Contains(out, "visibility: ok") {
-		t.Fatalf("visibility target %s; output:\n%s", describeStatus(ws), out)
+		t.Fatalf("visibility target %s; output:\n%s", guest.DescribeStatus(ws), out)
 	}
 	if _, err := fmt.Sscanf(out, "pid=%d tid=%d", &pid, &tid); err != nil {
 		t.Fatalf("visibility target did not name itself: %v; output:\n%s", err, out)

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -53,11 +54,7 @@ func runHelper(mode string) int {
 // intercepted close(X) as close(Y); once released (see runReleased) the
 // thread makes close(X) and close(Z). Exit status 3: no self-ptrace.
 func helperArmedClose() int {
-	if err := sp.Probe(); err != nil {
-		fmt.Println(err)
-		return 3
-	}
-	if _, err := sp.InstallHandler(); err != nil {
+	if err := sp.Prepare(); err != nil {
 		fmt.Println(err)
 		return 3
 	}
@@ -218,7 +215,7 @@ func straceArmedThread(t *testing.T, u userland, mode string) {
 		st.cmd.Process.Signal(os.Interrupt)
 	}
 	so := st.wait(t)
-	t.Logf("strace %s", describeStatus(so.ws))
+	t.Logf("strace %s", guest.DescribeStatus(so.ws))
 	wantNoComplaint(t, so.stderr)
 	wantArmedTrace(t, readTrace(t, tw.at("trace"), tw))
 }

@@ -12,7 +12,6 @@
 package userland_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,12 +20,13 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 )
 
 const (
@@ -117,18 +117,7 @@ type outcome struct {
 func (o outcome) exited(code int) bool { return o.ws.Exited() && o.ws.ExitStatus() == code }
 
 func (o outcome) String() string {
-	return fmt.Sprintf("%s\nstdout:\n%s\nstderr:\n%s", describeStatus(o.ws), clip(o.stdout), clip(o.stderr))
-}
-
-func describeStatus(ws syscall.WaitStatus) string {
-	switch {
-	case ws.Exited():
-		return fmt.Sprintf("exited with status %d", ws.ExitStatus())
-	case ws.Signaled():
-		return fmt.Sprintf("killed by signal %d (%v)", ws.Signal(), ws.Signal())
-	default:
-		return fmt.Sprintf("wait status %#x", uint32(ws))
-	}
+	return fmt.Sprintf("%s\nstdout:\n%s\nstderr:\n%s", guest.DescribeStatus(o.ws), clip(o.stdout), clip(o.stderr))
 }
 
 // clip shortens s for a failure message.
@@ -143,7 +132,7 @@ func clip(s string) string {
 // proc is a started command whose output is collected.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr guest.SyncBuffer
 	ctx            context.Context
 	cancel         context.CancelFunc
 	done           chan struct{} // closed when the command has ended
@@ -235,22 +224,4 @@ func (p *proc) waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -391,6 +391,17 @@ func InstallHandler() (restore func() error, err error) {
 	return InstallAction(SIGSYS, HandlerAction(HandlerPC))
 }
 
+// Prepare is the prologue of a helper process that arms a thread: it
+// checks that the kernel has the feature and installs the handler for the
+// rest of the process.
+func Prepare() error {
+	if err := Probe(); err != nil {
+		return err
+	}
+	_, err := InstallHandler()
+	return err
+}
+
 // InstallAction sets sig's action and returns a function that restores the
 // previous one.
 func InstallAction(sig int, act Sigaction) (restore func() error, err error) {
