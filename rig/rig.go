@@ -254,17 +254,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Run.ConsoleLog = logPath
 	o.Progress.Phase(a.Name, "boot and test under "+choice.String())
 	vr, err := vm.Run(ctx, vm.Config{
-		Spec:     a,
-		Kernel:   k.Image,
-		Initrd:   initrd,
-		Accel:    choice,
-		Options:  append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...), vm.WithSMP(res.Run.SMP)}, o.QEMUOptions...),
-		LogPath:  logPath,
-		Output:   o.Console,
-		Stdin:    o.Stdin,
-		Detect:   vm.DetectConfig{BootMarker: BootMarker},
-		Timeouts: o.Timeouts,
-		OnStart:  o.OnStart,
+		Spec:    a,
+		Kernel:  k.Image,
+		Initrd:  initrd,
+		Accel:   choice,
+		Options: append([]vm.Option{vm.WithKernelArgs(kernelArgs(o)...), vm.WithSMP(res.Run.SMP)}, o.QEMUOptions...),
+		LogPath: logPath,
+		Output:  o.Console,
+		Stdin:   o.Stdin,
+		// The shell's first prompt: input typed ahead of it can be lost.
+		HoldInputUntil: holdInputUntil(o),
+		Detect:         vm.DetectConfig{BootMarker: BootMarker},
+		Timeouts:       o.Timeouts,
+		OnStart:        o.OnStart,
 	})
 	o.Progress.Done(a.Name, err)
 	res.Err = err
@@ -295,6 +297,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	judge(res, vr, logPath, o.Mode)
 	res.Run.Timings.Total = report.Seconds(time.Since(start))
 	return res, nil
+}
+
+// holdInputUntil is the console text after which an interactive shell
+// takes input: the runner's line that starts it.
+func holdInputUntil(o Options) string {
+	if o.Stdin == nil || o.Mode != plan.Shell {
+		return ""
+	}
+	return BootMarker + "info run "
 }
 
 func kernelArgs(o Options) []string {

@@ -74,6 +74,12 @@ type Config struct {
 	// guest's console, and the console is multiplexed with the QEMU
 	// monitor (Ctrl-A x quits). Put a terminal in raw mode first (MakeRaw).
 	Stdin *os.File
+	// HoldInputUntil, for an interactive run, holds the input back until
+	// a console line containing it has been seen and the console has
+	// written something after it (the shell's first prompt): input typed
+	// ahead of a shell that has not set up its line editor yet can be
+	// lost (seen with bash on riscv64). Empty: input flows at once.
+	HoldInputUntil string
 	// Detect holds the boot marker and excerpt sizes.
 	Detect DetectConfig
 	// Timeouts are scaled by the accelerator. Interactive runs usually
@@ -153,6 +159,11 @@ type Machine struct {
 	out     *writerOnce
 	logf    func(string, ...any)
 
+	// inputReady is closed when the input may flow (HoldInputUntil);
+	// holdSeen, owned by the sink, says the marker was seen.
+	inputReady chan struct{}
+	holdSeen   bool
+
 	// Owned by the sink goroutine until the group is done.
 	det  *Detector
 	logF *os.File
@@ -215,20 +226,24 @@ func Start(ctx context.Context, cfg Config) (_ *Machine, err error) {
 		logf = func(string, ...any) {}
 	}
 	m := &Machine{
-		cfg:      cfg,
-		limits:   cfg.Timeouts.scaled(cfg.Accel.Accel),
-		parent:   ctx,
-		console:  NewConsole(),
-		out:      &writerOnce{w: cfg.Output},
-		logf:     logf,
-		det:      NewDetector(cfg.Detect),
-		exited:   make(chan struct{}),
-		booted:   make(chan struct{}),
-		crashed:  make(chan struct{}),
-		activity: make(chan struct{}, 1),
-		qmpReady: make(chan struct{}),
-		stopReq:  make(chan struct{}),
-		done:     make(chan struct{}),
+		cfg:        cfg,
+		limits:     cfg.Timeouts.scaled(cfg.Accel.Accel),
+		parent:     ctx,
+		console:    NewConsole(),
+		out:        &writerOnce{w: cfg.Output},
+		logf:       logf,
+		det:        NewDetector(cfg.Detect),
+		exited:     make(chan struct{}),
+		booted:     make(chan struct{}),
+		crashed:    make(chan struct{}),
+		activity:   make(chan struct{}, 1),
+		qmpReady:   make(chan struct{}),
+		inputReady: make(chan struct{}),
+		stopReq:    make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	if cfg.Stdin == nil || cfg.HoldInputUntil == "" {
+		close(m.inputReady)
 	}
 	var undo []func()
 	defer func() {
@@ -485,6 +500,7 @@ func (m *Machine) sink(chunks <-chan chunk) error {
 				m.console.AddLines(c.lines...)
 			}
 			m.console.SetPartial(c.partial)
+			m.releaseInput(c)
 		}
 		if len(chunks) == 0 {
 			m.flushLog()
@@ -732,6 +748,11 @@ func (m *Machine) copyInput(dst, src *os.File) error {
 	}
 	var fd int
 	rc.Control(func(f uintptr) { fd = int(f) })
+	select {
+	case <-m.inputReady:
+	case <-m.exited:
+		return nil
+	}
 	buf := make([]byte, 4096)
 	var last byte = '\n'
 	for {
@@ -769,6 +790,29 @@ func (m *Machine) copyInput(dst, src *os.File) error {
 			default:
 				return fmt.Errorf("interactive input: writing to QEMU: %w", err)
 			}
+		}
+	}
+}
+
+// releaseInput lets the held input flow once the console has written
+// something after the HoldInputUntil line (see Config.HoldInputUntil).
+func (m *Machine) releaseInput(c chunk) {
+	select {
+	case <-m.inputReady:
+		return
+	default:
+	}
+	if m.holdSeen && c.n > 0 {
+		close(m.inputReady)
+		return
+	}
+	for i, text := range c.lines {
+		if strings.Contains(text, m.cfg.HoldInputUntil) {
+			m.holdSeen = true
+			if i < len(c.lines)-1 || c.partial != "" {
+				close(m.inputReady)
+			}
+			return
 		}
 	}
 }
