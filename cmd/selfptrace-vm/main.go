@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -173,11 +173,11 @@ func exitCode(stderr io.Writer, verb string, err error) int {
 // request leaves us adopted (by init or a subreaper): then stop at once.
 // A rig started otherwise (a built binary under nohup) outlives its parent.
 func dieWithParent() {
-	exe, err := os.Executable()
-	if err != nil || !startedByGoRun(exe) {
+	parent := os.Getppid()
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", parent))
+	if err != nil || !isGoRun(strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")) {
 		return
 	}
-	parent := os.Getppid()
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
 		return
 	}
@@ -186,15 +186,23 @@ func dieWithParent() {
 	}
 }
 
-// startedByGoRun reports whether exe is a binary that go run built: it
-// lives in a go-build work directory, as go-buildNNN/bNNN/exe/NAME.
-func startedByGoRun(exe string) bool {
-	dir := filepath.Dir(exe)
-	return filepath.Base(dir) == "exe" && goRunDir.MatchString(filepath.Base(filepath.Dir(dir))) &&
-		goBuildDir.MatchString(filepath.Base(filepath.Dir(filepath.Dir(dir))))
+// isGoRun reports whether argv is the go command's run verb ("go run ...",
+// "go -C dir run ..."). The binary it runs is in a temporary directory or,
+// since Go 1.24, in the build cache, so the parent is what tells.
+func isGoRun(argv []string) bool {
+	if len(argv) < 2 || filepath.Base(argv[0]) != "go" {
+		return false
+	}
+	for i := 1; i < len(argv); i++ {
+		switch a := argv[i]; {
+		case a == "run":
+			return true
+		case a == "-C":
+			i++ // its directory
+		case strings.HasPrefix(a, "-"):
+		default:
+			return false // another verb
+		}
+	}
+	return false
 }
-
-var (
-	goBuildDir = regexp.MustCompile(`^go-build[0-9]+$`)
-	goRunDir   = regexp.MustCompile(`^b[0-9]+$`)
-)

@@ -71,18 +71,20 @@ func checkExits(t *testing.T, cases []exitCase) {
 	}
 }
 
-func TestStartedByGoRun(t *testing.T) {
-	for exe, want := range map[string]bool{
-		"/tmp/go-build2282923700/b001/exe/selfptrace-vm":     true,
-		"/var/tmp/x/go-build12/b001/exe/selfptrace-vm":       true,
-		"/usr/local/bin/selfptrace-vm":                       false,
-		"/work/main/selfptrace-vm":                           false,
-		"/tmp/exe/selfptrace-vm":                             false,
-		"/root/.cache/go-build/ab/exe/selfptrace-vm":         false,
-		"/tmp/go-build2282923700/b001/exe/sub/selfptrace-vm": false,
+func TestIsGoRun(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"go run ./cmd/selfptrace-vm test --arch s390x": true,
+		"/usr/local/go/bin/go run ./cmd/selfptrace-vm": true,
+		"go -C /work/main run ./cmd/selfptrace-vm":     true,
+		"go test ./e2e/ -run TestRun":                  false,
+		"go build -o x ./cmd/selfptrace-vm":            false,
+		"bash -c go run x":                             false,
+		"/usr/bin/make run":                            false,
+		"go":                                           false,
+		"gorun run":                                    false,
 	} {
-		if got := startedByGoRun(exe); got != want {
-			t.Errorf("startedByGoRun(%q) = %v, want %v", exe, got, want)
+		if got := isGoRun(strings.Fields(cmd)); got != want {
+			t.Errorf("isGoRun(%q) = %v, want %v", cmd, got, want)
 		}
 	}
 }
