@@ -101,7 +101,8 @@ func Pack(w io.Writer, tarball io.Reader, prefix string) (Stats, error) {
 	if err := writeParents(rw, prefix, &st); err != nil {
 		return st, err
 	}
-	next := uint64(len(prefix) + 1000)
+	// Inodes after those of the prefix directories (writeParents: 1, 2...).
+	next := uint64(strings.Count(path.Clean(prefix), "/") + 1)
 	for _, e := range entries {
 		next++
 		info := cpio.Info{
