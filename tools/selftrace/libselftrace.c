@@ -54,6 +54,7 @@ ST_HIDDEN void st_resume(struct st_resume *r);
 ST_HIDDEN void st_restorer(void);
 ST_HIDDEN void st_sigreturn_at(unsigned long sp, long nr);
 ST_HIDDEN void st_child_main(struct st_resume *r);
+ST_HIDDEN void st_child_arm(unsigned long frame);
 
 extern char __start_st_gate[] ST_HIDDEN;
 extern char __stop_st_gate[] ST_HIDDEN;
@@ -116,6 +117,12 @@ static struct st_config st;
 /* The program's own SIGSYS disposition: selftrace owns the real one. */
 static unsigned long st_prog_sigsys[4];
 static unsigned long st_calls[ST_NR_MAX], st_errors[ST_NR_MAX], st_injcount[ST_NR_MAX];
+/*
+ * Whether the program believes SIGSYS blocked in this thread: selftrace
+ * never lets the kernel block it (a blocked SIGSYS kills the process at the
+ * next interception), so the program's view is kept here.
+ */
+static __thread int st_vblocked __attribute__((tls_model("initial-exec")));
 /* Syscall User Dispatch's selector: always BLOCK; the gate is the exception. */
 static volatile char st_selector = SUD_BLOCK;
 
@@ -447,12 +454,44 @@ static void st_putarg(struct st_buf *o, long nr, int i, const unsigned long *a, 
 	}
 }
 
+static unsigned long st_oflag(const char *name)
+{
+	for (int i = 0; st_oflags[i].name; i++) {
+		const char *a = st_oflags[i].name, *b = name;
+
+		while (*a && *a == *b) {
+			a++;
+			b++;
+		}
+		if (!*a && !*b)
+			return st_oflags[i].val;
+	}
+	return 0;
+}
+
+/* How many arguments strace shows: open's mode only when it means something. */
+static int st_nargs(long nr, const unsigned long *a)
+{
+	int n = st_sys[nr].nargs;
+	unsigned long creat = st_oflag("O_CREAT"), tmpfile = st_oflag("O_TMPFILE");
+
+	if (n >= 1 && st_sys[nr].arg[n - 1] == ST_OCT && n >= 2 && st_sys[nr].arg[n - 2] == ST_OFLAGS) {
+		unsigned long fl = a[n - 2];
+
+		if (!(fl & creat) && (!tmpfile || (fl & tmpfile) != tmpfile))
+			n--;
+	}
+	return n;
+}
+
 static void st_putcall(struct st_buf *o, long nr, const unsigned long *a, long ret, int readable)
 {
 	if (nr >= 0 && nr < ST_NR_MAX && st_sys[nr].name) {
+		int nargs = st_nargs(nr, a);
+
 		st_puts(o, st_sys[nr].name);
 		st_putc(o, '(');
-		for (int i = 0; i < st_sys[nr].nargs && i < 6; i++) {
+		for (int i = 0; i < nargs && i < 6; i++) {
 			if (i)
 				st_puts(o, ", ");
 			st_putarg(o, nr, i, a, ret, readable);
@@ -636,17 +675,30 @@ static long st_do_sigaction(const unsigned long *a)
  */
 static long st_do_sigprocmask(const unsigned long *a, ucontext_t *uc)
 {
-	unsigned long set, now;
+	unsigned long set = 0, now;
+	int had = st_vblocked, want = had;
 	long ret;
 
 	if (a[1] && a[3] == 8) {
-		set = *(const unsigned long *)a[1] & ~ST_SIGSYS_BIT;
+		set = *(const unsigned long *)a[1];
+		if (a[0] == SIG_BLOCK && (set & ST_SIGSYS_BIT))
+			want = 1;
+		else if (a[0] == SIG_UNBLOCK && (set & ST_SIGSYS_BIT))
+			want = 0;
+		else if (a[0] == SIG_SETMASK)
+			want = !!(set & ST_SIGSYS_BIT);
+		set &= ~ST_SIGSYS_BIT;
 		ret = st_sc6(ST_NR_rt_sigprocmask, a[0], (unsigned long)&set, a[2], a[3], 0, 0);
 	} else {
 		ret = st_sc6(ST_NR_rt_sigprocmask, a[0], a[1], a[2], a[3], 0, 0);
 	}
-	if (ret == 0 && st_sc6(ST_NR_rt_sigprocmask, SIG_BLOCK, 0, (unsigned long)&now, 8, 0, 0) == 0)
-		memcpy(&uc->uc_sigmask, &now, sizeof(now));
+	if (ret == 0) {
+		st_vblocked = want;
+		if (a[2] && had)
+			*(unsigned long *)a[2] |= ST_SIGSYS_BIT;
+		if (st_sc6(ST_NR_rt_sigprocmask, SIG_BLOCK, 0, (unsigned long)&now, 8, 0, 0) == 0)
+			memcpy(&uc->uc_sigmask, &now, sizeof(now));
+	}
 	return ret;
 }
 
@@ -722,16 +774,68 @@ void st_child_main(struct st_resume *r)
 		st_arm();
 }
 
-static struct st_resume *st_place_resume(unsigned long top, ucontext_t *uc)
+#ifdef ST_CHILD_SIGRETURN
+/* The child's first call: arm under -f; its rt_sigreturn follows. */
+void st_child_arm(unsigned long frame)
+{
+	if (((unsigned long *)frame)[1])
+		st_arm();
+}
+
+/*
+ * A copy of this handler's signal frame on the new stack, made the child's:
+ * result 0, the new stack pointer, SIGSYS unblocked. Returns the child's sp.
+ */
+static unsigned long st_place_child(unsigned long top, siginfo_t *info, ucontext_t *uc,
+				    unsigned long flags, unsigned long tls)
+{
+	size_t ucoff = ST_SIGFRAME_INFO_OFF + ((char *)uc - (char *)info);
+	size_t len = ucoff + ST_KUC_SIZE;
+	unsigned long f = (top - len - 64) & ~15UL;
+	ucontext_t *cuc = (ucontext_t *)(f + ucoff);
+
+	memset((void *)f, 0, ucoff);
+	memcpy(cuc, uc, ST_KUC_SIZE);
+	ST_UC_SETRET(cuc, 0);
+	cuc->uc_mcontext.gregs[15] = top;
+	((unsigned long *)&cuc->uc_sigmask)[0] &= ~ST_SIGSYS_BIT;
+	((unsigned long *)f)[1] = st.follow;
+	/* rt_sigreturn restores the thread pointer too: the child's own */
+	if (flags & CLONE_SETTLS)
+		ST_UC_SETTLS(cuc, tls);
+	return f;
+}
+#else
+static unsigned long st_place_child(unsigned long top, siginfo_t *info, ucontext_t *uc,
+				    unsigned long flags, unsigned long tls)
 {
 	struct st_resume *r = (struct st_resume *)((top - sizeof(*r) - 64) & ~15UL);
 
+	(void)info;
+	(void)flags;
+	(void)tls;
 	memset(r, 0, sizeof(*r));
 	st_arch_fill_resume(r, uc);
 	r->sp = top;
 	memcpy(&r->mask, &uc->uc_sigmask, sizeof(r->mask));
 	r->arm = st.follow;
-	return r;
+	return (unsigned long)r;
+}
+#endif
+
+/*
+ * vfork as glibc makes it on arm64 and riscv64: CLONE_VM|CLONE_VFORK with
+ * the caller's own stack. The child would run on the stack that holds this
+ * handler's frame: selftrace performs it without CLONE_VM and without a
+ * stack (a fork that the parent waits for), as valgrind does.
+ */
+static int st_vfork_style(unsigned long flags, unsigned long top, ucontext_t *uc)
+{
+	unsigned long sp = ST_UC_SP(uc);
+
+	if (!(flags & CLONE_VFORK) || !(flags & CLONE_VM))
+		return 0;
+	return !top || (top >= sp - 4096 && top <= sp + (1UL << 20));
 }
 
 /* After a fork-like call returned 0 in the child, inside the handler. */
@@ -745,7 +849,7 @@ static int st_in_child(void)
 	return 1;
 }
 
-static long st_do_clone(long nr, unsigned long *a, ucontext_t *uc, int *child, int *traced)
+static long st_do_clone(long nr, unsigned long *a, siginfo_t *info, ucontext_t *uc, int *child, int *traced)
 {
 	unsigned long flags, top;
 
@@ -758,14 +862,14 @@ static long st_do_clone(long nr, unsigned long *a, ucontext_t *uc, int *child, i
 			return st_sc(nr, a[0], a[1], 0);
 		memset(&ca, 0, sizeof(ca));
 		memcpy(&ca, (const void *)a[0], size);
-		if ((ca.flags & CLONE_VFORK) && (ca.flags & CLONE_VM) && !ca.stack)
+		if (st_vfork_style(ca.flags, ca.stack ? ca.stack + ca.stack_size : 0, uc)) {
 			ca.flags &= ~(unsigned long long)CLONE_VM;
+			ca.stack = 0;
+			ca.stack_size = 0;
+		}
 		if (ca.stack) {
-			struct st_resume *r;
-
 			top = ca.stack + ca.stack_size;
-			r = st_place_resume(top, uc);
-			ca.stack_size = (unsigned long)r - ca.stack;
+			ca.stack_size = st_place_child(top, info, uc, ca.flags, ca.tls) - ca.stack;
 			return st_clone_gate(nr, (unsigned long)&ca, a[1] < sizeof(ca) ? a[1] : sizeof(ca), 0, 0, 0, 0);
 		}
 		{
@@ -784,10 +888,12 @@ static long st_do_clone(long nr, unsigned long *a, ucontext_t *uc, int *child, i
 		memcpy(b, a, sizeof(b));
 		flags = b[ST_CLONE_FLAGS_ARG];
 		top = b[ST_CLONE_STACK_ARG];
-		if ((flags & CLONE_VFORK) && (flags & CLONE_VM) && !top)
+		if (st_vfork_style(flags, top, uc)) {
 			b[ST_CLONE_FLAGS_ARG] = flags & ~(unsigned long)CLONE_VM;
+			b[ST_CLONE_STACK_ARG] = top = 0;
+		}
 		if (top) {
-			b[ST_CLONE_STACK_ARG] = (unsigned long)st_place_resume(top, uc);
+			b[ST_CLONE_STACK_ARG] = st_place_child(top, info, uc, flags, b[ST_CLONE_TLS_ARG]);
 			return st_clone_gate(nr, b[0], b[1], b[2], b[3], b[4], b[5]);
 		}
 		{
@@ -1081,7 +1187,7 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 		ret = st_do_execve(nr, a);
 		printed = 0;
 	} else if (nr == ST_NR_clone || nr == ST_NR_clone3 || nr == ST_NR_fork || nr == ST_NR_vfork) {
-		ret = st_do_clone(nr, a, uc, &child, &traced);
+		ret = st_do_clone(nr, a, info, uc, &child, &traced);
 	} else if (nr == ST_NR_rt_sigaction) {
 		ret = st_do_sigaction(a);
 	} else if (nr == ST_NR_rt_sigprocmask) {

@@ -23,6 +23,7 @@
 
 /* clone(flags, newsp, parent_tid, tls, child_tid) */
 #define ST_CLONE_STACK_ARG 1
+#define ST_CLONE_TLS_ARG 3
 #define ST_CLONE_FLAGS_ARG 0
 
 #ifndef ST_LAUNCHER

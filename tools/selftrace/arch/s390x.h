@@ -14,22 +14,31 @@
 #define ST_HAS_RESTORER 1
 #define ST_KSA_MASK_OFF 24
 
+/*
+ * glibc's s390x clone keeps the child's function in r1 and its argument in
+ * r0 across the svc, so a clone child cannot jump to the program through a
+ * scratch register: it continues through an rt_sigreturn of a copy of the
+ * parent's signal frame (the kernel's rt_sigframe: 160 bytes of caller
+ * stack, the svc slot, the siginfo, then the ucontext with its vector
+ * register extension), which restores every register and the signal mask.
+ */
+#define ST_CHILD_SIGRETURN 1
+#define ST_SIGFRAME_INFO_OFF 168
+#define ST_KUC_SIZE (sizeof(ucontext_t) + 512)
+/* The thread pointer is in access registers a0 (high half) and a1 (low). */
+#define ST_UC_SETTLS(uc, tls) ((uc)->uc_mcontext.aregs[0] = (tls) >> 32, \
+			       (uc)->uc_mcontext.aregs[1] = (unsigned int)(tls))
+
 /* s390's clone takes the stack first: clone(newsp, flags, ptid, ctid, tls). */
 #define ST_CLONE_STACK_ARG 0
+#define ST_CLONE_TLS_ARG 4
 #define ST_CLONE_FLAGS_ARG 1
 
 #ifndef ST_LAUNCHER
-static void st_arch_fill_resume(struct st_resume *r, const ucontext_t *uc)
-{
-	for (int i = 0; i < 16; i++)
-		r->gpr[i] = uc->uc_mcontext.gregs[i];
-	r->pc = uc->uc_mcontext.psw.addr;
-}
 
 /*
  * st_syscall6(nr, a0..a5): nr and a0..a3 arrive in r2..r6, a4 and a5 on
  * the stack; the kernel wants the number in r1 and the arguments in r2..r7.
- * The clone child's jump to the program clobbers r1 only.
  */
 __asm__(
 	".pushsection st_gate,\"ax\",@progbits\n"
@@ -59,23 +68,15 @@ __asm__(
 	"	svc 0\n"
 	"	ltgr %r2,%r2\n"
 	"	jnz 1f\n"
+	/* The child: r15 is the copied signal frame. */
 	"	lgr %r2,%r15\n"
 	"	aghi %r15,-160\n"
 	"	xc 0(8,%r15),0(%r15)\n"
-	"	brasl %r14,st_child_main\n"
-	"	la %r2,160(%r15)\n"
-	"	jg st_resume\n"
+	"	brasl %r14,st_child_arm\n"
+	"	aghi %r15,160\n"
+	"	svc 173\n"
 	"1:	lmg %r6,%r7,48(%r15)\n"
 	"	br %r14\n"
-	".globl st_resume\n.hidden st_resume\n.type st_resume,@function\n"
-	"st_resume:\n"
-	"	lgr %r1,%r2\n"
-	"	lmg %r3,%r14,24(%r1)\n"
-	"	lg %r0,0(%r1)\n"
-	"	lg %r15,264(%r1)\n"
-	"	lghi %r2,0\n"
-	"	lg %r1,256(%r1)\n"
-	"	br %r1\n"
 	".globl st_restorer\n.hidden st_restorer\n.type st_restorer,@function\n"
 	"st_restorer:\n"
 	"	svc 173\n"

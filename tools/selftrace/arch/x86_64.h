@@ -19,6 +19,7 @@ static const int st_argreg[6] = { REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, RE
 
 /* Which clone argument is the new stack (clone(flags, newsp, ...)). */
 #define ST_CLONE_STACK_ARG 1
+#define ST_CLONE_TLS_ARG 4
 #define ST_CLONE_FLAGS_ARG 0
 
 /* Fill a resume block with the registers the child of a clone continues with. */
