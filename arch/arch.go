@@ -56,6 +56,9 @@ type Spec struct {
 	// the guest's Debian userland (--userland debian).
 	DebianArch  string
 	DebianSuite string
+	// FreestandingCFlags are added to the compiler command of code built
+	// without the C library (-nostdlib: selftrace's preload library).
+	FreestandingCFlags []string
 }
 
 // Probe is a kernel-free boot whose output only running guest code can
@@ -156,6 +159,9 @@ var specs = []Spec{
 		GDBArch:     "aarch64",
 		DebianArch:  "arm64",
 		DebianSuite: "bookworm",
+		// gcc's default outline atomics call into libgcc, whose
+		// initialisation (lse-init.o) needs the C library's __getauxval.
+		FreestandingCFlags: []string{"-mno-outline-atomics"},
 	},
 	{
 		Name:         "riscv64",

@@ -50,6 +50,17 @@ type Run struct {
 	Rerun      string     `json:"rerun,omitempty"`
 	// Userland is the Debian userland in the image (--userland), if any.
 	Userland *Userland `json:"userland,omitempty"`
+	// Selftrace is the selftrace build that came with the userland, if any.
+	Selftrace *Selftrace `json:"selftrace,omitempty"`
+}
+
+// Selftrace describes the selftrace build (launcher, preload library,
+// test programs) that the userland carried.
+type Selftrace struct {
+	// Key is the content key of the cache entry (compiler, the kernel's
+	// system call table, the sources under tools/selftrace).
+	Key      string `json:"key"`
+	CacheHit bool   `json:"cache_hit"`
 }
 
 // Userland describes the distribution root that the image carried.
@@ -90,9 +101,11 @@ type Timings struct {
 	Initramfs   float64 `json:"initramfs"`
 	// Userland is the time to find or make the Debian userland.
 	Userland float64 `json:"userland,omitempty"`
-	Boot     float64 `json:"boot"`
-	Tests    float64 `json:"tests"`
-	Total    float64 `json:"total"`
+	// Selftrace is the time to find or build selftrace (with the userland).
+	Selftrace float64 `json:"selftrace,omitempty"`
+	Boot      float64 `json:"boot"`
+	Tests     float64 `json:"tests"`
+	Total     float64 `json:"total"`
 }
 
 // Counts returns the number of tests per status.

@@ -104,3 +104,32 @@ func TestSummaryShowsTheAcceleratorAndWhy(t *testing.T) {
 		t.Errorf("summary lacks the accelerator's reason:\n%s", b.String())
 	}
 }
+
+func TestJSONUserlandAndSelftrace(t *testing.T) {
+	rs := Results{Runs: []Run{{Arch: "s390x", Outcome: vm.OutcomePass,
+		Userland:  &Userland{Spec: "debian", Suite: "bookworm", DebianArch: "s390x", Key: "u", CacheHit: true},
+		Selftrace: &Selftrace{Key: "k", CacheHit: true},
+		Timings:   Timings{Userland: 1.5, Selftrace: 0.25}}}}
+	var b bytes.Buffer
+	if err := rs.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"userland": {`, `"selftrace": {`, `"key": "k"`, `"selftrace": 0.25`} {
+		if !strings.Contains(b.String(), key) {
+			t.Errorf("JSON lacks %s:\n%s", key, b.String())
+		}
+	}
+	got, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := got.Runs[0].Selftrace; st == nil || st.Key != "k" || !st.CacheHit || got.Runs[0].Timings.Selftrace != 0.25 {
+		t.Errorf("round trip lost selftrace: %+v", got.Runs[0])
+	}
+	// A run without the userland has neither.
+	b.Reset()
+	(Results{Runs: []Run{{Arch: "x86_64"}}}).WriteJSON(&b)
+	if strings.Contains(b.String(), "selftrace") {
+		t.Errorf("a run without selftrace mentions it:\n%s", b.String())
+	}
+}

@@ -17,12 +17,14 @@ import (
 	"github.com/selfptrace/selfptrace-vm/initramfs"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
 	"github.com/selfptrace/selfptrace-vm/internal/hosttools"
+	"github.com/selfptrace/selfptrace-vm/internal/kernelsrc"
 	"github.com/selfptrace/selfptrace-vm/internal/progress"
 	"github.com/selfptrace/selfptrace-vm/internal/shellquote"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kselftest"
 	"github.com/selfptrace/selfptrace-vm/ktap"
 	"github.com/selfptrace/selfptrace-vm/report"
+	"github.com/selfptrace/selfptrace-vm/selftrace"
 	"github.com/selfptrace/selfptrace-vm/userland"
 	"github.com/selfptrace/selfptrace-vm/vm"
 )
@@ -47,7 +49,8 @@ type Options struct {
 	Kselftests bool
 	// Userland, if set, adds the Debian userland to the image: the guest
 	// runs run mode's command and the shell chrooted into it, and tells
-	// suite tests where it is.
+	// suite tests where it is. selftrace, built for the kernel, comes
+	// with it (selftrace.GuestLauncher and the rest, inside the userland).
 	Userland *userland.Spec
 	// Files are extra HOST[:GUEST] files for the image.
 	Files []string
@@ -169,6 +172,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := hosttools.Check(hosttools.Userland, a); err != nil {
 			return fail(err)
 		}
+		if err := hosttools.Check(hosttools.Selftrace, a); err != nil {
+			return fail(err)
+		}
 		o.Progress.Phase(a.Name, "userland")
 		ul, err := userland.Ensure(ctx, userland.Options{
 			Arch:     a,
@@ -189,6 +195,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			Bytes: ul.Info.ArchiveBytes, Packages: len(ul.Info.Versions), CacheHit: ul.CacheHit,
 		}
 		res.Run.Timings.Userland = report.Seconds(ul.Duration)
+
+		// selftrace goes wherever the userland goes: its launcher,
+		// library and test programs, inside the userland (GuestFiles).
+		o.Progress.Phase(a.Name, "selftrace")
+		t0 := time.Now()
+		st, err := buildSelftrace(ctx, o, k)
+		o.Progress.Done(a.Name, err)
+		if err != nil {
+			return fail(err)
+		}
+		o.Files = append(o.Files, st.GuestFiles(userland.GuestRoot)...)
+		res.Run.Selftrace = &report.Selftrace{Key: st.Key, CacheHit: st.CacheHit}
+		res.Run.Timings.Selftrace = report.Seconds(time.Since(t0))
 	}
 	var extraBins []plan.Binary
 	if o.Kselftests && o.Mode == plan.Suite {
@@ -297,6 +316,32 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	judge(res, vr, logPath, o.Mode)
 	res.Run.Timings.Total = report.Seconds(time.Since(start))
 	return res, nil
+}
+
+// buildSelftrace builds selftrace for the kernel k with the system call
+// table of its source tree. A kernel from the cache may come without its
+// work tree (CI caches only the kernels): then the table comes from the
+// source it was built from (--kernel-src), whose tables the series leaves
+// as they are.
+func buildSelftrace(ctx context.Context, o Options, k *kbuild.Kernel) (*selftrace.Artifacts, error) {
+	a := o.Kernel.Arch
+	progress := func(msg string) { o.Progress.Update(a.Name, msg) }
+	src := k.Source
+	if !kernelsrc.IsTree(src) {
+		from := cmp.Or(o.Kernel.Source, kbuild.DefaultSource)
+		progress("the kernel's work tree is gone: the system call tables come from " + from)
+		var err error
+		if src, err = kernelsrc.Tables(ctx, from, o.Kernel.CacheDir); err != nil {
+			return nil, fmt.Errorf("building selftrace for %s: finding the system call tables: %w", a.Name, err)
+		}
+	}
+	return selftrace.Build(ctx, selftrace.Options{
+		Arch:      a,
+		KernelSrc: src,
+		SrcDir:    filepath.Join(o.ModuleDir, "tools", "selftrace"),
+		CacheDir:  filepath.Join(o.Kernel.CacheDir, "selftrace"),
+		Progress:  progress,
+	})
 }
 
 // holdInputUntil is the console text after which an interactive shell

@@ -33,6 +33,9 @@ const (
 	// Userland makes the guest's Debian root from Debian's packages
 	// (--userland debian).
 	Userland Step = "userland"
+	// Selftrace compiles the selftrace tracer and its test programs for the
+	// Debian userland (selftrace), whenever the userland is in the image.
+	Selftrace Step = "selftrace build"
 	// GDB attaches a debugger to QEMU's gdb stub (shell --gdb).
 	GDB Step = "shell --gdb"
 )
@@ -84,7 +87,7 @@ func common() []Tool {
 // forArch are the rows of one architecture, from the arch table.
 func forArch(a arch.Spec) []Tool {
 	return []Tool{
-		{Name: a.CrossCompile + "gcc", Package: a.CrossPackage, Steps: []Step{KernelBuild, Kselftest}},
+		{Name: a.CrossCompile + "gcc", Package: a.CrossPackage, Steps: []Step{KernelBuild, Kselftest, Selftrace}},
 		{Name: a.QEMU, Package: a.QEMUPackage, Steps: []Step{Boot}},
 	}
 }

@@ -516,6 +516,27 @@ static int st_wanted(long nr)
 
 /* --- arming ---------------------------------------------------------- */
 
+static void st_sigsys(int sig, siginfo_t *info, void *ucv);
+
+/*
+ * Installs the SIGSYS handler: in the constructor, and again in a child
+ * made with CLONE_CLEAR_SIGHAND (glibc's posix_spawn), which starts with
+ * every handler reset to the default.
+ */
+static long st_install(unsigned long *old)
+{
+	unsigned long act[4] = { 0 };
+
+	act[ST_KSA_HANDLER_OFF / 8] = (unsigned long)st_sigsys;
+	act[ST_KSA_FLAGS_OFF / 8] = ST_SA_SIGINFO | ST_SA_NODEFER;
+#if ST_HAS_RESTORER
+	act[ST_KSA_FLAGS_OFF / 8] |= ST_SA_RESTORER;
+	act[2] = (unsigned long)st_restorer;
+#endif
+	act[ST_KSA_MASK_OFF / 8] = 0;
+	return st_sc6(ST_NR_rt_sigaction, SIGSYS, (unsigned long)act, (unsigned long)old, 8, 0, 0);
+}
+
 static long st_arm(void)
 {
 	if (st.backend == ST_BACKEND_SUD)
@@ -770,16 +791,20 @@ void st_child_main(struct st_resume *r)
 	unsigned long mask = r->mask & ~ST_SIGSYS_BIT;
 
 	st_sc6(ST_NR_rt_sigprocmask, SIG_SETMASK, (unsigned long)&mask, 0, 8, 0, 0);
-	if (r->arm)
+	if (r->arm) {
+		st_install(0);
 		st_arm();
+	}
 }
 
 #ifdef ST_CHILD_SIGRETURN
 /* The child's first call: arm under -f; its rt_sigreturn follows. */
 void st_child_arm(unsigned long frame)
 {
-	if (((unsigned long *)frame)[1])
+	if (((unsigned long *)frame)[1]) {
+		st_install(0);
 		st_arm();
+	}
 }
 
 /*
@@ -844,6 +869,7 @@ static int st_in_child(void)
 	if (!st.follow)
 		return 0;	/* not traced: never armed again */
 	st_count_reset();
+	st_install(0);	/* CLONE_CLEAR_SIGHAND */
 	if (st.backend == ST_BACKEND_SUD)
 		st_arm();	/* fork clears Syscall User Dispatch */
 	return 1;
@@ -1379,7 +1405,6 @@ static int st_strip_preload(char *entry)
 __attribute__((constructor)) static void st_init(int argc, char **argv, char **envp)
 {
 	char *cfg = 0, *execline = 0;
-	unsigned long act[4] = { 0 };
 	size_t j = 0;
 	long r;
 
@@ -1416,14 +1441,7 @@ __attribute__((constructor)) static void st_init(int argc, char **argv, char **e
 	if (st.cfd >= 0)
 		st_sc(ST_NR_fcntl, st.cfd, ST_F_SETFD, ST_FD_CLOEXEC);
 
-	act[ST_KSA_HANDLER_OFF / 8] = (unsigned long)st_sigsys;
-	act[ST_KSA_FLAGS_OFF / 8] = ST_SA_SIGINFO | ST_SA_NODEFER;
-#if ST_HAS_RESTORER
-	act[ST_KSA_FLAGS_OFF / 8] |= ST_SA_RESTORER;
-	act[2] = (unsigned long)st_restorer;
-#endif
-	act[ST_KSA_MASK_OFF / 8] = 0;
-	if (st_sc6(ST_NR_rt_sigaction, SIGSYS, (unsigned long)act, (unsigned long)st_prog_sigsys, 8, 0, 0) < 0)
+	if (st_install(st_prog_sigsys) < 0)
 		return;
 	if (execline && st.fd >= 0 && st.cfd < 0 && st_wanted(ST_NR_execve)) {
 		struct st_buf o;
