@@ -123,6 +123,11 @@ static unsigned long st_calls[ST_NR_MAX], st_errors[ST_NR_MAX], st_injcount[ST_N
  * next interception), so the program's view is kept here.
  */
 static __thread int st_vblocked __attribute__((tls_model("initial-exec")));
+/* Whether this thread is inside selftrace's SIGSYS handler, disarmed. */
+static __thread int st_inside __attribute__((tls_model("initial-exec")));
+#define ST_NSIG 65
+/* The program's own handlers, which st_sigwrap calls (self-ptrace). */
+static unsigned long st_prog_act[ST_NSIG][4];
 /* Syscall User Dispatch's selector: always BLOCK; the gate is the exception. */
 static volatile char st_selector = SUD_BLOCK;
 
@@ -666,9 +671,48 @@ static void st_forward(siginfo_t *info, ucontext_t *uc)
 }
 
 /* rt_sigaction: SIGSYS is emulated; no other handler may block SIGSYS. */
+/*
+ * Self-ptrace only: a program's signal handler that interrupts a call the
+ * SIGSYS handler is performing runs with the thread disarmed, so its own
+ * calls would go untraced. Every handler the program installs is wrapped:
+ * the wrapper arms the thread around the program's handler when it
+ * interrupted selftrace's handler, and disarms it again afterwards.
+ */
+static void st_sigwrap(int sig, siginfo_t *info, void *uc)
+{
+	unsigned long h, flags;
+	int inside = st_inside;
+
+	if (sig <= 0 || sig >= ST_NSIG)
+		return;
+	h = st_prog_act[sig][ST_KSA_HANDLER_OFF / 8];
+	flags = st_prog_act[sig][ST_KSA_FLAGS_OFF / 8];
+	if (flags & ST_SA_RESETHAND)
+		st_prog_act[sig][ST_KSA_HANDLER_OFF / 8] = (unsigned long)SIG_DFL;
+	if (h == (unsigned long)SIG_DFL || h == (unsigned long)SIG_IGN)
+		return;
+	if (inside) {
+		st_inside = 0;
+		st_sc(ST_NR_ptrace, PTRACE_SELF_ON, 0, 0);
+	}
+	((void (*)(int, siginfo_t *, void *))h)(sig, info, uc);
+	if (inside) {
+		st_sc(ST_NR_ptrace, PTRACE_SELF_OFF, 0, 0);
+		st_inside = inside;
+	}
+}
+
+/*
+ * rt_sigaction: SIGSYS is emulated; no other handler may block SIGSYS;
+ * under self-ptrace, handlers are wrapped (st_sigwrap) and the program
+ * reads back its own.
+ */
 static long st_do_sigaction(const unsigned long *a)
 {
 	int sig = (int)a[0];
+	unsigned long act[4], old[4];
+	int wrap = st.backend == ST_BACKEND_SP && sig > 0 && sig < ST_NSIG;
+	long ret;
 
 	if (a[3] != 8)
 		return -ST_EINVAL;
@@ -679,14 +723,33 @@ static long st_do_sigaction(const unsigned long *a)
 			memcpy(st_prog_sigsys, (const void *)a[1], sizeof(st_prog_sigsys));
 		return 0;
 	}
-	if (a[1]) {
-		unsigned long act[4];
-
-		memcpy(act, (const void *)a[1], sizeof(act));
-		act[ST_KSA_MASK_OFF / 8] &= ~ST_SIGSYS_BIT;
-		return st_sc6(ST_NR_rt_sigaction, a[0], (unsigned long)act, a[2], a[3], 0, 0);
+	if (!a[1]) {
+		ret = st_sc6(ST_NR_rt_sigaction, a[0], 0, (unsigned long)old, a[3], 0, 0);
+		if (ret < 0)
+			return ret;
+		if (wrap && old[ST_KSA_HANDLER_OFF / 8] == (unsigned long)st_sigwrap)
+			memcpy(old, st_prog_act[sig], sizeof(old));
+		if (a[2])
+			memcpy((void *)a[2], old, sizeof(old));
+		return ret;
 	}
-	return st_sc6(ST_NR_rt_sigaction, a[0], a[1], a[2], a[3], 0, 0);
+	memcpy(act, (const void *)a[1], sizeof(act));
+	act[ST_KSA_MASK_OFF / 8] &= ~ST_SIGSYS_BIT;
+	if (wrap && act[ST_KSA_HANDLER_OFF / 8] != (unsigned long)SIG_DFL &&
+	    act[ST_KSA_HANDLER_OFF / 8] != (unsigned long)SIG_IGN) {
+		act[ST_KSA_HANDLER_OFF / 8] = (unsigned long)st_sigwrap;
+		act[ST_KSA_FLAGS_OFF / 8] |= ST_SA_SIGINFO;
+	}
+	ret = st_sc6(ST_NR_rt_sigaction, a[0], (unsigned long)act, (unsigned long)old, a[3], 0, 0);
+	if (ret < 0)
+		return ret;
+	if (wrap && old[ST_KSA_HANDLER_OFF / 8] == (unsigned long)st_sigwrap)
+		memcpy(old, st_prog_act[sig], sizeof(old));
+	if (a[2])
+		memcpy((void *)a[2], old, sizeof(old));
+	if (wrap)
+		memcpy(st_prog_act[sig], (const void *)a[1], sizeof(old));
+	return ret;
 }
 
 /*
@@ -1195,6 +1258,7 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 		goto out;
 	}
 	nr = info->si_syscall;
+	st_inside = 1;
 	/*
 	 * Under SUD, the program's own signal handlers return through an
 	 * rt_sigreturn outside the gate: perform it on the program's stack.
@@ -1257,8 +1321,10 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 		}
 	}
 out:
+	st_inside = 0;
 	st_rearm();	/* the last system call before the return */
 out_untraced:
+	st_inside = 0;
 #ifdef ST_SUD_OWN_SIGRETURN
 	if (st.backend == ST_BACKEND_SUD)
 		st_sigreturn_at((unsigned long)info, ST_NR_rt_sigreturn);
