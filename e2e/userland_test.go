@@ -15,9 +15,16 @@ import (
 	"github.com/selfptrace/selfptrace-vm/report"
 )
 
-// featureUserlandTests are the tests of tests/userland that need the
-// feature: they must fail on a vanilla kernel, and only they.
-var featureUserlandTests = []string{"userland.TestStraceArmedThread"}
+// featureUserlandTests are the tests of tests/userland and tests/tracer
+// that need the feature: they must fail on a vanilla kernel, and only they
+// (tracer.TestWithoutFeature and tracer.TestSUDBackend pass on both: the
+// first checks selftrace's exit status 3 there, the second uses Syscall
+// User Dispatch).
+var featureUserlandTests = []string{
+	"userland.TestStraceArmedThread",
+	"tracer.TestTransparency", "tracer.TestEquivalenceWithStrace", "tracer.TestInject",
+	"tracer.TestSummary", "tracer.TestStaticProgram",
+}
 
 // TestUserlandSuite is `test --userland debian`: the whole suite plus the
 // userland tests pass on the patched kernel of every arch; on the vanilla
@@ -38,6 +45,9 @@ func TestUserlandSuite(t *testing.T) {
 		if n < 8 {
 			t.Errorf("%s: %d userland results, want at least 8", run.Arch, n)
 		}
+		if n := countPrefix(run, "tracer."); n < 20 {
+			t.Errorf("%s: %d selftrace results, want at least 20 (tests/tracer runs with the userland)", run.Arch, n)
+		}
 		if u := run.Userland; u == nil || u.Packages < 10 || u.Bytes == 0 {
 			t.Errorf("%s: the JSON does not describe the userland: %+v", run.Arch, u)
 		} else {
@@ -50,7 +60,7 @@ func TestUserlandSuite(t *testing.T) {
 
 	jv := filepath.Join(dir, "vanilla.json")
 	r = e.run(t, 60*time.Minute, "test", "--arch", archFlag(), "--vanilla", "--userland", "debian",
-		"--tests", "./tests/smoke,./tests/userland", "--json", jv)
+		"--tests", "./tests/smoke,./tests/userland,./tests/tracer", "--json", jv)
 	if r.code != 1 {
 		t.Errorf("test --vanilla --userland exited %d, want 1 (the feature's userland tests fail)\n%s", r.code, tailOf(r.stderr, 30))
 	}
@@ -81,7 +91,7 @@ func TestUserlandSuite(t *testing.T) {
 				t.Errorf("%s: %s did not run on vanilla", run.Arch, f)
 			}
 		}
-		t.Logf("%s vanilla: %d userland results", run.Arch, countPrefix(run, "userland."))
+		t.Logf("%s vanilla: %d userland results, %d selftrace results", run.Arch, countPrefix(run, "userland."), countPrefix(run, "tracer."))
 	}
 	noQEMULeft(t, dir)
 }

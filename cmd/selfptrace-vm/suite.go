@@ -46,8 +46,9 @@ type bootFlags struct {
 	userland     *userland.Spec
 }
 
-// userlandPkg is the guest test package that test adds with --userland.
-const userlandPkg = "./tests/userland"
+// userlandPkg is the guest test packages that test adds with --userland
+// (comma-separated, as --tests): the userland tests and selftrace's.
+const userlandPkg = "./tests/userland,./tests/tracer"
 
 // registerUserland adds --userland (test, run, shell and bench).
 func (b *bootFlags) registerUserland(fs *flag.FlagSet) {

@@ -667,6 +667,15 @@ static void st_forward(siginfo_t *info, ucontext_t *uc)
 	}
 	if (flags & ST_SA_RESETHAND)
 		st_prog_sigsys[0] = (unsigned long)SIG_DFL;
+	/* As st_sigwrap: traced even when it interrupts selftrace's handler. */
+	if (st_inside && st.backend == ST_BACKEND_SP) {
+		st_inside = 0;
+		st_sc(ST_NR_ptrace, PTRACE_SELF_ON, 0, 0);
+		((void (*)(int, siginfo_t *, void *))h)(SIGSYS, info, uc);
+		st_sc(ST_NR_ptrace, PTRACE_SELF_OFF, 0, 0);
+		st_inside = 1;
+		return;
+	}
 	((void (*)(int, siginfo_t *, void *))h)(SIGSYS, info, uc);
 }
 
@@ -1254,8 +1263,12 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 
 	(void)sig;
 	if (info->si_code != code) {
+		/*
+		 * A SIGSYS of the program's (seccomp's, kill's): its delivery
+		 * did not disarm the thread, so nothing is re-armed.
+		 */
 		st_forward(info, uc);
-		goto out;
+		goto out_forwarded;
 	}
 	nr = info->si_syscall;
 	st_inside = 1;
@@ -1325,6 +1338,7 @@ out:
 	st_rearm();	/* the last system call before the return */
 out_untraced:
 	st_inside = 0;
+out_forwarded:
 #ifdef ST_SUD_OWN_SIGRETURN
 	if (st.backend == ST_BACKEND_SUD)
 		st_sigreturn_at((unsigned long)info, ST_NR_rt_sigreturn);
@@ -1518,6 +1532,8 @@ __attribute__((constructor)) static void st_init(int argc, char **argv, char **e
 		st_puts(&o, ") = 0\n");
 		st_flush(&o);
 	}
+	if (execline)
+		st_count(ST_NR_execve, 0);	/* the execve that made this image */
 	st.active = 1;
 	r = st_arm();
 	if (r < 0) {
