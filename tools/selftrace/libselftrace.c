@@ -117,6 +117,7 @@ static struct st_config st;
 /* The program's own SIGSYS disposition: selftrace owns the real one. */
 static unsigned long st_prog_sigsys[4];
 static unsigned long st_calls[ST_NR_MAX], st_errors[ST_NR_MAX], st_injcount[ST_NR_MAX];
+static unsigned long st_nsec[ST_NR_MAX];
 /*
  * Whether the program believes SIGSYS blocked in this thread: selftrace
  * never lets the kernel block it (a blocked SIGSYS kills the process at the
@@ -561,6 +562,115 @@ static void st_rearm(void)
 
 /* --- -c ------------------------------------------------------------- */
 
+struct st_ts {
+	long sec, nsec;
+};
+
+/* The vDSO's clock_gettime, found in the constructor (0: -c does not time). */
+static int (*st_vdso_gettime)(long clk, struct st_ts *ts);
+/* Set while this thread reads the clock: a vDSO that falls back to a system call under SUD. */
+static __thread int st_timing __attribute__((tls_model("initial-exec")));
+
+#define ST_CLOCK_MONOTONIC 1
+
+static unsigned long st_now(void)
+{
+	struct st_ts ts;
+
+	if (!st_vdso_gettime || st.cfd < 0 || st_timing)
+		return 0;
+	st_timing = 1;
+	if (st_vdso_gettime(ST_CLOCK_MONOTONIC, &ts))
+		ts.sec = ts.nsec = 0;
+	st_timing = 0;
+	return (unsigned long)ts.sec * 1000000000UL + ts.nsec;
+}
+
+static int st_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/*
+ * Finds clock_gettime in the vDSO (auxv's AT_SYSINFO_EHDR, which follows
+ * the environment on the initial stack), through its dynamic symbols.
+ */
+static void st_find_vdso(char **envp)
+{
+	const unsigned long *auxv;
+	const unsigned char *base = 0;
+	const uint32_t *hdr32;
+	unsigned long phoff, shoff, bias = 0;
+	unsigned int phnum, shnum, shentsize, phentsize;
+
+	while (*envp)
+		envp++;
+	for (auxv = (const unsigned long *)(envp + 1); auxv[0]; auxv += 2)
+		if (auxv[0] == 33)	/* AT_SYSINFO_EHDR */
+			base = (const unsigned char *)auxv[1];
+	if (!base || base[0] != 0x7f || base[1] != 'E' || base[4] != 2)
+		return;
+	hdr32 = (const uint32_t *)base;
+	(void)hdr32;
+	phoff = *(const unsigned long *)(base + 32);
+	shoff = *(const unsigned long *)(base + 40);
+	phentsize = *(const uint16_t *)(base + 54);
+	phnum = *(const uint16_t *)(base + 56);
+	shentsize = *(const uint16_t *)(base + 58);
+	shnum = *(const uint16_t *)(base + 60);
+	for (unsigned int i = 0; i < phnum; i++) {
+		const unsigned char *ph = base + phoff + i * phentsize;
+
+		if (*(const uint32_t *)ph == 1) {	/* PT_LOAD: p_vaddr at 16 */
+			bias = (unsigned long)base - *(const unsigned long *)(ph + 16);
+			break;
+		}
+	}
+	if (!shoff || shentsize != 64)
+		return;
+	for (unsigned int i = 0; i < shnum; i++) {
+		const unsigned char *sh = base + shoff + i * 64;
+		const unsigned char *strsh, *sym;
+		unsigned long size, entsize;
+		const char *strtab;
+
+		if (*(const uint32_t *)(sh + 4) != 11)	/* SHT_DYNSYM */
+			continue;
+		strsh = base + shoff + *(const uint32_t *)(sh + 40) * 64;	/* sh_link */
+		strtab = (const char *)(base + *(const unsigned long *)(strsh + 24));	/* sh_offset */
+		sym = base + *(const unsigned long *)(sh + 24);
+		size = *(const unsigned long *)(sh + 32);
+		entsize = *(const unsigned long *)(sh + 56);
+		if (entsize != 24)
+			return;
+		for (unsigned long off = 0; off + 24 <= size; off += 24) {
+			const char *name = strtab + *(const uint32_t *)(sym + off);
+			unsigned long value = *(const unsigned long *)(sym + off + 8);
+
+			if (value && (st_streq(name, "__vdso_clock_gettime") ||
+				      st_streq(name, "__kernel_clock_gettime"))) {
+				st_vdso_gettime = (int (*)(long, struct st_ts *))(bias + value);
+				return;
+			}
+		}
+	}
+}
+
+static void st_count_time(long nr, unsigned long t0)
+{
+	unsigned long t1;
+
+	if (!t0 || nr < 0 || nr >= ST_NR_MAX)
+		return;
+	t1 = st_now();
+	if (t1 > t0)
+		__atomic_fetch_add(&st_nsec[nr], t1 - t0, __ATOMIC_RELAXED);
+}
+
 static void st_count(long nr, long ret)
 {
 	if (nr < 0 || nr >= ST_NR_MAX)
@@ -581,6 +691,7 @@ static void st_count_flush(void)
 	for (long nr = 0; nr < ST_NR_MAX; nr++) {
 		unsigned long c = __atomic_exchange_n(&st_calls[nr], 0, __ATOMIC_RELAXED);
 		unsigned long e = __atomic_exchange_n(&st_errors[nr], 0, __ATOMIC_RELAXED);
+		unsigned long ns = __atomic_exchange_n(&st_nsec[nr], 0, __ATOMIC_RELAXED);
 
 		if (!c)
 			continue;
@@ -589,6 +700,8 @@ static void st_count_flush(void)
 		st_putu(&o, c, 10);
 		st_putc(&o, ' ');
 		st_putu(&o, e, 10);
+		st_putc(&o, ' ');
+		st_putu(&o, ns, 10);
 		st_putc(&o, '\n');
 		if (o.n > sizeof(o.b) - 100) {
 			int fd = st.fd;
@@ -612,6 +725,7 @@ static void st_count_reset(void)
 	for (long nr = 0; nr < ST_NR_MAX; nr++) {
 		st_calls[nr] = 0;
 		st_errors[nr] = 0;
+		st_nsec[nr] = 0;
 		st_injcount[nr] = 0;
 	}
 }
@@ -1308,7 +1422,10 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 		st_move_fd((long)(int)a[1]);
 		ret = st_sc(nr, a[0], a[1], a[2]);
 	} else {
+		unsigned long t0 = st_now();
+
 		ret = st_sc6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		st_count_time(nr, t0);
 	}
 	ST_UC_SETRET(uc, ret);
 
@@ -1505,6 +1622,9 @@ __attribute__((constructor)) static void st_init(int argc, char **argv, char **e
 	st_parse(cfg);
 	if (!st.follow && st.mainpid && st_getpid() != st.mainpid)
 		return;
+	/* auxv follows the environment: look before the environment shrinks */
+	if (st.cfd >= 0)
+		st_find_vdso(envp);
 	/* The program sees its own environment, without selftrace's entries. */
 	for (size_t i = 0; envp[i]; i++) {
 		if (st_startswith(envp[i], "SELFTRACE=") || st_startswith(envp[i], "SELFTRACE_EXEC="))

@@ -423,7 +423,7 @@ static char *exec_line(const char *path, char **argv, int strsize)
 }
 
 struct count {
-	unsigned long calls, errors;
+	unsigned long calls, errors, nsec;
 	long nr;
 };
 
@@ -431,6 +431,8 @@ static int by_calls(const void *a, const void *b)
 {
 	const struct count *x = a, *y = b;
 
+	if (x->nsec != y->nsec)
+		return x->nsec < y->nsec ? 1 : -1;
 	if (x->calls != y->calls)
 		return x->calls < y->calls ? 1 : -1;
 	return strcmp(st_sys[x->nr].name ? st_sys[x->nr].name : "", st_sys[y->nr].name ? st_sys[y->nr].name : "");
@@ -441,24 +443,27 @@ static void summary(int cfd, FILE *out)
 {
 	static struct count c[ST_NR_MAX];
 	char line[128];
-	unsigned long calls = 0, errors = 0;
+	unsigned long calls = 0, errors = 0, nsec = 0;
 	FILE *in;
 	int n = 0;
 
 	for (long nr = 0; nr < ST_NR_MAX; nr++)
-		c[nr] = (struct count){ 0, 0, nr };
+		c[nr] = (struct count){ 0, 0, 0, nr };
 	lseek(cfd, 0, SEEK_SET);
 	in = fdopen(cfd, "r");
 	while (in && fgets(line, sizeof(line), in)) {
 		long nr;
-		unsigned long k, e;
+		unsigned long k, e, ns = 0;
 
-		if (sscanf(line, "%ld %lu %lu", &nr, &k, &e) == 3 && nr >= 0 && nr < ST_NR_MAX) {
+		if (sscanf(line, "%ld %lu %lu %lu", &nr, &k, &e, &ns) >= 3 && nr >= 0 && nr < ST_NR_MAX) {
 			c[nr].calls += k;
 			c[nr].errors += e;
+			c[nr].nsec += ns;
 		}
 	}
 	qsort(c, ST_NR_MAX, sizeof(c[0]), by_calls);
+	for (n = 0; n < ST_NR_MAX; n++)
+		nsec += c[n].nsec;
 	fprintf(out, "%% time     seconds  usecs/call     calls    errors syscall\n");
 	fprintf(out, "------ ----------- ----------- --------- --------- ----------------\n");
 	for (n = 0; n < ST_NR_MAX && c[n].calls; n++) {
@@ -471,14 +476,15 @@ static void summary(int cfd, FILE *out)
 		}
 		calls += c[n].calls;
 		errors += c[n].errors;
-		fprintf(out, "%6.2f %11.6f %11lu %9lu ", 0.0, 0.0, 0UL, c[n].calls);
+		fprintf(out, "%6.2f %11.6f %11lu %9lu ", nsec ? 100.0 * c[n].nsec / nsec : 0.0,
+			c[n].nsec / 1e9, c[n].nsec / 1000 / c[n].calls, c[n].calls);
 		if (c[n].errors)
 			fprintf(out, "%9lu %s\n", c[n].errors, name);
 		else
 			fprintf(out, "%9s %s\n", "", name);
 	}
 	fprintf(out, "------ ----------- ----------- --------- --------- ----------------\n");
-	fprintf(out, "%6.2f %11.6f %11lu %9lu ", 100.0, 0.0, 0UL, calls);
+	fprintf(out, "%6.2f %11.6f %11lu %9lu ", 100.0, nsec / 1e9, calls ? nsec / 1000 / calls : 0, calls);
 	if (errors)
 		fprintf(out, "%9lu total\n", errors);
 	else
