@@ -68,7 +68,7 @@ static const char usage[] =
 	"  -e inject=SET:error=ERRNO[:when=EXPR]   fail these calls without running them\n"
 	"  -e inject=SET:retval=N[:when=EXPR]      make them return N without running them\n"
 	"                   EXPR: N (the Nth call), N+ (from the Nth), N+S (every Sth from the Nth)\n"
-	"  -c               count calls and errors per system call; print a summary at the end\n"
+	"  -c               count calls, errors and wall time per system call; print a summary at the end\n"
 	"  --backend B      self-ptrace (default) or sud (Syscall User Dispatch)\n"
 	"\n"
 	"Exit status: CMD's; 1 selftrace failed; 2 usage error, CMD statically linked or the\n"
