@@ -18,7 +18,7 @@ func namedCalls() []string {
 		"clone", "clone3", "fork", "vfork", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
 		"rt_sigsuspend", "ptrace", "prctl", "gettid", "getpid", "close_range", "dup2", "dup3",
 		"fcntl", "mmap", "munmap", "writev", "kill", "tgkill", "pread64", "ppoll", "getppid",
-		"sigreturn",
+		"sigreturn", "socketcall",
 	}
 }
 
@@ -104,6 +104,18 @@ func (t *table) write(w io.Writer, tree string) error {
 	b.WriteString("static const char *const st_signame[32] ST_UNUSED = {\n")
 	for s := int64(1); s <= 31; s++ {
 		fmt.Fprintf(b, "\t[%d] = %s,\n", s, cString(t.signals[s]))
+	}
+	b.WriteString("};\n\n")
+
+	b.WriteString("/* socketcall(2)'s subcalls, from <linux/net.h>: strace prints them by these names. */\n")
+	b.WriteString("static const char *const st_socketcall[64] ST_UNUSED = {\n")
+	var subs []int64
+	for v := range t.socketcalls {
+		subs = append(subs, v)
+	}
+	sort.Slice(subs, func(i, j int) bool { return subs[i] < subs[j] })
+	for _, v := range subs {
+		fmt.Fprintf(b, "\t[%d] = %s,\n", v, cString(t.socketcalls[v]))
 	}
 	b.WriteString("};\n\n")
 

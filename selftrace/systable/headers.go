@@ -110,6 +110,29 @@ func (t *table) readHeaders(src string, spec archSpec) error {
 		return err
 	}
 
+	// socketcall(2)'s subcalls (SYS_SOCKET 1 ...), which strace prints
+	// by their own names.
+	u = newUAPI(src, spec.karch, spec.predef)
+	if err := u.include("include/uapi/linux/net.h", 0); err != nil {
+		return err
+	}
+	t.socketcalls = map[int64]string{}
+	for _, d := range u.defs {
+		if !upperName(d.name, "SYS_", true) || !isIntLiteral(d.body) {
+			continue
+		}
+		v, err := evalExpr(d.body, u.m)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", d.file, d.name, err)
+		}
+		if v >= 1 && v < 64 {
+			t.socketcalls[v] = strings.ToLower(strings.TrimPrefix(d.name, "SYS_"))
+		}
+	}
+	if t.socketcalls[1] != "socket" {
+		return fmt.Errorf("include/uapi/linux/net.h: SYS_SOCKET is not 1")
+	}
+
 	u = newUAPI(src, spec.karch, spec.predef)
 	if err := u.include("include/uapi/linux/fcntl.h", 0); err != nil {
 		return err

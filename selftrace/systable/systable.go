@@ -90,6 +90,7 @@ type table struct {
 	sys           []sysent // by number, sorted
 	errnos        map[int64][2]string
 	signals       map[int64]string
+	socketcalls   map[int64]string
 	oflags        []flagEnt
 	atFDCWD       int64
 	unknownTypes  []string

@@ -879,3 +879,31 @@ func TestCompareDup2OntoLibraryFD(t *testing.T) {
 		t.Errorf("library descriptors %v", fds)
 	}
 }
+
+func TestCompareSocketcall(t *testing.T) {
+	// s390x: glibc's socket() is socketcall(SYS_SOCKET, args); the
+	// interception names socketcall, strace and selftrace name the subcall.
+	r := open()
+	r.S(prog, sigsys("socketcall")).
+		S(prog, fmt.Sprintf(getTid, prog)).
+		S(prog, "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 3").
+		report(prog, "socket(1, 526337, 0) = 3").
+		S(prog, arm).
+		S(prog, sigret).
+		exitGroup(prog, 0).
+		end()
+	wantEquivalent(t, r, 3)
+
+	// A different subcall in selftrace's line is a difference.
+	r = open()
+	r.S(prog, sigsys("socketcall")).
+		S(prog, fmt.Sprintf(getTid, prog)).
+		S(prog, "socket(AF_UNIX, SOCK_STREAM, 0) = 3").
+		report(prog, "connect(3, 0x3ff0, 110) = 3").
+		S(prog, arm).
+		S(prog, sigret).
+		exitGroup(prog, 0)
+	if c := r.end().compare(Options{}); c.Equivalent() {
+		t.Errorf("socket performed, connect reported: equivalent")
+	}
+}

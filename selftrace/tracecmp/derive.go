@@ -108,6 +108,12 @@ type Exception struct {
 }
 
 // DefaultExceptions are the differences the comparison accepts.
+// socketcallNames are the subcalls of socketcall(2) (<linux/net.h>), the
+// names strace and selftrace print it by.
+var socketcallNames = []string{"socket", "bind", "connect", "listen", "accept", "getsockname",
+	"getpeername", "socketpair", "send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt",
+	"getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg"}
+
 var DefaultExceptions = []Exception{
 	{Kind: NeverIntercepted, Call: "ptrace", Why: "the kernel never intercepts ptrace (PTRACE_SELF_ON/OFF must always work): strace sees the library's arming and the program's own ptrace calls, selftrace neither"},
 	{Kind: NeverIntercepted, Call: "rt_sigreturn", Why: "self-ptrace never intercepts rt_sigreturn (a handler must be able to return); Syscall User Dispatch intercepts the program's, and the library performs it on the program's stack without a line"},
@@ -117,6 +123,7 @@ var DefaultExceptions = []Exception{
 	{Kind: NotPerformed, Call: "rt_sigaction", Arg0: "SIGSYS", Why: "selftrace emulates the program's SIGSYS action: its own handler stays installed, strace sees no call"},
 	{Kind: NotPerformed, Call: "close", Arg0: LibraryFD, Why: "selftrace keeps its descriptor: close of it fails with EBADF as if it were not open, without a call"},
 	{Kind: PerformedInParts, Call: "close_range", Why: "selftrace keeps its descriptors: it may perform close_range as several ranges around them"},
+	{Kind: PerformedAs, Call: "socketcall", As: socketcallNames, Why: "s390x's socketcall(2) multiplexes the socket calls: strace and selftrace both print it by its subcall's name (socket, connect, ...), while the interception names socketcall"},
 	{Kind: Injected, Why: "an injected call is not performed: its result is the injected one"},
 	{Kind: KilledBeforeReport, Why: "a signal that kills the thread as a call the handler performed returns (SIGPIPE after EPIPE, another process's SIGKILL or SIGTERM) is acted on before the library writes the call's line: strace sees the call performed, selftrace has no line for it"},
 }
@@ -474,7 +481,7 @@ func (dv *deriver) derive(pid int, seg *segment) Derived {
 		return c
 	}
 	c.Performed, c.Call, c.Result = true, x, x.Result
-	if c.Name == "" {
+	if c.Name == "" || c.Name == "socketcall" {
 		c.Name = x.Name
 	}
 	switch {
@@ -565,6 +572,9 @@ func (dv *deriver) performedAs(intercepted, name string) bool {
 func (dv *deriver) sameCall(selftrace, strace string) bool {
 	if selftrace == strace {
 		return true
+	}
+	if strace == "socketcall" && dv.performedAs(strace, selftrace) {
+		return true // the line names the subcall of the intercepted socketcall
 	}
 	for _, e := range dv.opts.Exceptions {
 		if e.Kind == SameCall && e.Call == selftrace && slices.Contains(e.As, strace) {

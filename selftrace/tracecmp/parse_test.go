@@ -145,6 +145,11 @@ func TestSameResult(t *testing.T) {
 		{"?", "?", true},
 		{"?", "0", false},
 		{"0x7f00", "0x7f01", false},
+		{"281474804331008", "-172379648", true}, // 0xfffff5b9b700 as strace's int
+		{"-172379648", "281474804331008", true},
+		{"281474804331008", "-172379649", false},
+		{"0x100000005", "5", true},
+		{"0x100000005", "0x5", false}, // only strace's decimal int form
 	} {
 		if got := SameResult(c.a, c.b); got != c.same {
 			t.Errorf("SameResult(%q, %q) = %v", c.a, c.b, got)

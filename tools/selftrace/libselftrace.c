@@ -180,6 +180,15 @@ static int st_startswith(const char *s, const char *p)
 	return 1;
 }
 
+static int st_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 /* --- output ---------------------------------------------------------- */
 
 struct st_buf {
@@ -490,8 +499,51 @@ static int st_nargs(long nr, const unsigned long *a)
 	return n;
 }
 
+/* The number of the system call named name, -1 if none. */
+static long st_sysnum(const char *name)
+{
+	for (long nr = 0; nr < ST_NR_MAX; nr++)
+		if (st_sys[nr].name && st_streq(st_sys[nr].name, name))
+			return nr;
+	return -1;
+}
+
+static void st_putcall(struct st_buf *o, long nr, const unsigned long *a, long ret, int readable);
+
+/*
+ * socketcall(2) (s390x): strace prints the subcall by its name with its
+ * arguments from the array, decoded as the direct system call of that
+ * name (socket, connect, ...) when the architecture has one.
+ */
+static int st_putsocketcall(struct st_buf *o, const unsigned long *a, long ret, int readable)
+{
+	const char *name = a[0] < 64 ? st_socketcall[a[0]] : 0;
+	unsigned long sub[6] = { 0 };
+	long snr;
+
+	if (!name || !a[1] || !readable)
+		return 0;
+	snr = st_sysnum(name);
+	memcpy(sub, (const void *)a[1], sizeof(sub));
+	if (snr >= 0) {
+		st_putcall(o, snr, sub, ret, readable);
+		return 1;
+	}
+	st_puts(o, name);
+	st_putc(o, '(');
+	for (int i = 0; i < 3; i++) {
+		if (i)
+			st_puts(o, ", ");
+		st_puthex(o, sub[i]);
+	}
+	st_putc(o, ')');
+	return 1;
+}
+
 static void st_putcall(struct st_buf *o, long nr, const unsigned long *a, long ret, int readable)
 {
+	if (nr == ST_NR_socketcall && st_putsocketcall(o, a, ret, readable))
+		return;
 	if (nr >= 0 && nr < ST_NR_MAX && st_sys[nr].name) {
 		int nargs = st_nargs(nr, a);
 
@@ -584,15 +636,6 @@ static unsigned long st_now(void)
 		ts.sec = ts.nsec = 0;
 	st_timing = 0;
 	return (unsigned long)ts.sec * 1000000000UL + ts.nsec;
-}
-
-static int st_streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
 }
 
 /*
