@@ -847,7 +847,13 @@ static void st_forward(siginfo_t *info, ucontext_t *uc)
 static void st_sigwrap(int sig, siginfo_t *info, void *uc)
 {
 	unsigned long h, flags;
-	int inside = st_inside;
+	/*
+	 * Disarmed: inside selftrace's handler, or about to run its first
+	 * instruction (the kernel delivered this signal right after the SIGSYS
+	 * of an interception, before the handler ran).
+	 */
+	int st_inside_was = st_inside;
+	int inside = st_inside || ST_UC_PC((ucontext_t *)uc) == (unsigned long)st_sigsys;
 
 	if (sig <= 0 || sig >= ST_NSIG)
 		return;
@@ -864,7 +870,7 @@ static void st_sigwrap(int sig, siginfo_t *info, void *uc)
 	((void (*)(int, siginfo_t *, void *))h)(sig, info, uc);
 	if (inside) {
 		st_sc(ST_NR_ptrace, PTRACE_SELF_OFF, 0, 0);
-		st_inside = inside;
+		st_inside = st_inside_was;
 	}
 }
 
@@ -1419,6 +1425,8 @@ static void st_sigsys(int sig, siginfo_t *info, void *ucv)
 	int injected = 0, child = 0, traced = 1, printed = 1;
 
 	(void)sig;
+	if (info->si_code == code)
+		st_inside = 1;	/* first: st_sigwrap reads it */
 	if (info->si_code != code) {
 		/*
 		 * A SIGSYS of the program's (seccomp's, kill's): its delivery
