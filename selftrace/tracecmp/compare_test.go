@@ -907,3 +907,25 @@ func TestCompareSocketcall(t *testing.T) {
 		t.Errorf("socket performed, connect reported: equivalent")
 	}
 }
+
+func TestCompareKilledAfterExitLine(t *testing.T) {
+	// timeout -s INT: the child writes its exit_group line, then SIGINT
+	// kills it before the exit_group runs.
+	r := open().call(prog, "getpid", "getpid() = 101")
+	r.S(prog, sigsys("exit_group")).
+		S(prog, fmt.Sprintf(getTid, prog)).
+		report(prog, "exit_group(130) = ?", "+++ exited with 130 +++").
+		S(prog, "--- SIGINT {si_signo=SIGINT, si_code=SI_USER, si_pid=100, si_uid=0} ---").
+		S(prog, "+++ killed by SIGINT +++")
+	wantEquivalent(t, r, 3)
+
+	// The same, but the pid exits normally without running the call: a
+	// difference.
+	r = open().call(prog, "getpid", "getpid() = 101")
+	r.S(prog, sigsys("exit_group")).
+		report(prog, "exit_group(130) = ?", "+++ exited with 130 +++").
+		S(prog, "+++ exited with 0 +++")
+	if c := r.compare(Options{}); c.Equivalent() {
+		t.Errorf("an exit_group that never ran, without a kill: equivalent")
+	}
+}

@@ -125,7 +125,7 @@ var DefaultExceptions = []Exception{
 	{Kind: PerformedInParts, Call: "close_range", Why: "selftrace keeps its descriptors: it may perform close_range as several ranges around them"},
 	{Kind: PerformedAs, Call: "socketcall", As: socketcallNames, Why: "s390x's socketcall(2) multiplexes the socket calls: strace and selftrace both print it by its subcall's name (socket, connect, ...), while the interception names socketcall"},
 	{Kind: Injected, Why: "an injected call is not performed: its result is the injected one"},
-	{Kind: KilledBeforeReport, Why: "a signal that kills the thread as a call the handler performed returns (SIGPIPE after EPIPE, another process's SIGKILL or SIGTERM) is acted on before the library writes the call's line: strace sees the call performed, selftrace has no line for it"},
+	{Kind: KilledBeforeReport, Why: "a signal that kills the thread as a call the handler performed returns (SIGPIPE after EPIPE, another process's SIGKILL or SIGTERM) is acted on before the library writes the call's line: strace sees the call performed, selftrace has no line for it; and a signal that kills the thread between the line of an exit or exit_group (written before the call) and the call leaves a line of a call that never ran"},
 }
 
 // Derived is one call of the program as derived from strace's trace: the
@@ -179,6 +179,8 @@ type Derivation struct {
 	// the order of their first derived call.
 	Calls map[int][]Derived
 	Pids  []int
+	// Killed are the pids that a signal killed (`+++ killed by SIGxxx +++`).
+	Killed map[int]bool
 	// Problems are calls that selftrace cannot have reported (performed
 	// outside any interception, or inside one besides the program's call
 	// and the library's internal calls), reports without an interception,
@@ -420,6 +422,12 @@ func (dv *deriver) closeFlat(pid int, st *pidState, seg *segment) {
 // end flushes a pid that ended (or the trace did); killed tells that
 // `+++ killed by SIGxxx +++` ended it.
 func (dv *deriver) end(pid int, killed bool) {
+	if killed {
+		if dv.d.Killed == nil {
+			dv.d.Killed = map[int]bool{}
+		}
+		dv.d.Killed[pid] = true
+	}
 	st := dv.state[pid]
 	if st == nil {
 		return
