@@ -70,7 +70,7 @@ func (b *bootFlags) registerSMP(fs *flag.FlagSet, multiArch bool, smp int, smpHe
 	fs.IntVar(&b.smp, "smp", smp, smpHelp)
 	fs.StringVar(&b.outDir, "out", "", "directory for the run's artifacts: console logs, images, register dumps (default out/run-TIME-PID in the checkout)")
 	fs.StringVar(&b.accel, "accel", "auto", "accelerator: auto (KVM when usable for a same-arch guest, else TCG), kvm or tcg")
-	fs.DurationVar(&b.testTimeout, "timeout", 3*time.Minute, "per-test timeout inside the guest (4 times that for ./tests/tracer, whose tests each run 32 programs)")
+	fs.DurationVar(&b.testTimeout, "timeout", 3*time.Minute, "per-test timeout inside the guest (4 times that for ./tests/tracer, twice for ./tests/userland: their tests each run a corpus of programs under strace)")
 	fs.DurationVar(&b.bootTimeout, "boot-timeout", 12*time.Second, "time for the kernel to reach the guest runner (multiplied by 5 under TCG)")
 	fs.DurationVar(&b.idle, "idle-timeout", 60*time.Second, "time without console output before the guest counts as hung (multiplied by 5 under TCG)")
 	fs.DurationVar(&b.runTimeout, "run-timeout", 6*time.Minute, "limit for a whole boot (multiplied by 5 under TCG)")
@@ -142,10 +142,11 @@ func (b *bootFlags) options(a arch.Spec, mode plan.Mode) rig.Options {
 }
 
 // timeoutFactor multiplies --timeout for the guest packages whose
-// top-level tests each run a corpus of programs: tests/tracer runs 32
-// programs under strace and selftrace in one test, which takes minutes
-// on s390x under TCG.
-var timeoutFactor = map[string]time.Duration{"./tests/tracer": 4}
+// top-level tests each run a corpus of programs under strace: tests/tracer
+// runs 32 programs under strace and selftrace in one test, tests/userland
+// its cases under strace -f; on s390x under TCG, with other guests
+// sharing the host's two cores, that takes minutes.
+var timeoutFactor = map[string]time.Duration{"./tests/tracer": 4, "./tests/userland": 2}
 
 func testPackages(pkgs []string, timeout time.Duration) []initramfs.TestPackage {
 	var out []initramfs.TestPackage
