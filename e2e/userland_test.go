@@ -22,7 +22,7 @@ import (
 // User Dispatch).
 var featureUserlandTests = []string{
 	"userland.TestStraceArmedThread",
-	"tracer.TestTransparency", "tracer.TestEquivalenceWithStrace", "tracer.TestInject",
+	"tracer.TestTransparency", "tracer.TestEquivalenceWithStrace", "tracer.TestEquivalenceHazards", "tracer.TestInject",
 	"tracer.TestSummary", "tracer.TestStaticProgram",
 }
 

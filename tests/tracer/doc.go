@@ -6,10 +6,11 @@
 //   - TestTransparency: every program prints the same bytes on stdout and
 //     stderr and ends the same way under `selftrace -f -o FILE` as without
 //     it.
-//   - TestEquivalenceWithStrace: `strace -f ... selftrace -f -o T CMD`;
-//     the program's calls derived from strace's trace (package
-//     selftrace/tracecmp) are the calls selftrace printed, with the same
-//     results.
+//   - TestEquivalenceWithStrace (the Debian programs) and
+//     TestEquivalenceHazards (the hazard programs): `strace -f ...
+//     selftrace -f -o T CMD`; the program's calls derived from strace's
+//     trace (package selftrace/tracecmp) are the calls selftrace printed,
+//     with the same results.
 //   - TestInject: `selftrace -e inject=...` changes the program's
 //     behaviour exactly as `strace -e inject=...` does.
 //   - TestSummary: the `-c` table counts what strace saw the program do.
