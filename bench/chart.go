@@ -129,6 +129,9 @@ type hbars struct {
 	series    []barSeries
 	base, top float64
 	label     text.Style
+	// refLine, if positive, is drawn as a dashed vertical line (the
+	// reference a ratio is taken to).
+	refLine float64
 }
 
 func (h *hbars) Plot(c draw.Canvas, plt *plot.Plot) {
@@ -140,6 +143,11 @@ func (h *hbars) Plot(c draw.Canvas, plt *plot.Plot) {
 	lbl := h.label
 	lbl.XAlign = text.XLeft
 	lbl.YAlign = text.YCenter
+	if h.refLine > 0 {
+		ref := draw.LineStyle{Color: color.Gray{0x80}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}
+		x := trX(h.refLine)
+		c.StrokeLine2(ref, x, c.Min.Y, x, c.Max.Y)
+	}
 	for j, s := range h.series {
 		for i, b := range s.bars {
 			yc := trY(float64(h.rows-1-i)) + group/2 - thick*(vg.Length(j)+0.5)

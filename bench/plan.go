@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
@@ -37,18 +38,56 @@ type Plan struct {
 	// GuestEnv is the environment of every guest test.
 	GuestEnv []string
 
-	// Mechanisms is a comma-separated list, or "all".
+	// Mechanisms is a comma-separated list, "all", or MechanismsNone.
 	Mechanisms              string
 	Samples, Warmup, Rounds int
 	SampleTime              time.Duration
 	Cold, NoRig             bool
-	Progress                progress.Reporter
+	// Workloads, if not nil, also runs the selftrace workload benchmark:
+	// Options must then give a userland.
+	Workloads *WorkloadPlan
+	Progress  progress.Reporter
 	// Log gets one line per benchmark boot.
 	Log io.Writer
 	// Console, if not nil, gets the console of each boot (name is the
 	// boot's name, e.g. "bench-all"); OnStart, if not nil, QEMU's argv.
 	Console func(a arch.Spec, name string) io.Writer
 	OnStart func(a arch.Spec) func(argv []string)
+}
+
+// MechanismsNone as Plan.Mechanisms measures no mechanism: no mechanism
+// or baseline boot.
+const MechanismsNone = "none"
+
+// WorkloadPlan is the selftrace workload benchmark's part of a plan.
+type WorkloadPlan struct {
+	Workloads       []benchfmt.WorkloadSize
+	Configs         []string
+	Samples, Warmup int
+	// Timeout bounds the guest test.
+	Timeout time.Duration
+}
+
+// guestEnv is the guest's configuration of the workload benchmark, after
+// base.
+func (w *WorkloadPlan) guestEnv(base []string) []string {
+	return append(slices.Clone(base),
+		benchfmt.EnvWorkloads+"="+benchfmt.FormatWorkloads(w.Workloads),
+		benchfmt.EnvWorkloadConfigs+"="+strings.Join(w.Configs, ","),
+		fmt.Sprintf("%s=%d", benchfmt.EnvWorkloadSamples, w.Samples),
+		fmt.Sprintf("%s=%d", benchfmt.EnvWorkloadWarmup, w.Warmup))
+}
+
+// Method describes the plan for the report.
+func (w *WorkloadPlan) Method() *WorkloadMethod {
+	return &WorkloadMethod{
+		Workloads:   benchfmt.FormatWorkloads(w.Workloads),
+		Configs:     slices.Clone(w.Configs),
+		Samples:     w.Samples,
+		Warmup:      w.Warmup,
+		Timing:      "wall time of one run of the chrooted command, from just before its fork to the end of its wait (Go's time.Now in the guest test)",
+		TraceOutput: "/dev/null",
+	}
 }
 
 // Run measures every architecture of archs, one after the other (not in
@@ -92,40 +131,74 @@ func (p *Plan) testPackages(pkgs []string) []initramfs.TestPackage {
 }
 
 // Arch measures one architecture: the guest benchmark on the patched
-// kernel, its baseline on the vanilla kernel, then the rig's timings. The
-// error is a rig failure; what was measured is returned anyway.
+// kernel, its baseline on the vanilla kernel, the selftrace workloads (if
+// planned), then the rig's timings. The error is a rig failure; what was
+// measured is returned anyway.
 func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 	ar := Arch{Arch: a.Name, QEMU: vm.QEMUVersion(ctx, a), Runs: []RunRef{}}
+	if p.Mechanisms != MechanismsNone {
+		if err := p.mechanisms(ctx, a, &ar); err != nil {
+			return ar, err
+		}
+	}
+	if p.Workloads != nil {
+		if err := p.workloads(ctx, a, &ar); err != nil {
+			ar.Errors = append(ar.Errors, err.Error())
+			return ar, err
+		}
+	}
+	return p.rigTimings(ctx, a, ar)
+}
+
+// boot boots one kernel with the options edit makes (test packages,
+// environment) as the boot called name, and records it in ar.Runs. The
+// error is a rig failure.
+func (p *Plan) boot(ctx context.Context, a arch.Spec, ar *Arch, name string, vanilla bool, edit func(*rig.Options)) (*rig.Result, error) {
+	ro := p.Options(a)
+	ro.Kernel.Vanilla = vanilla
+	ro.Progress = p.Progress
+	flavor := report.Flavor(!vanilla)
+	ro.OutDir = filepath.Join(p.OutDir, a.Name, name)
+	if p.Console != nil {
+		ro.Console = p.Console(a, name)
+	}
+	if p.OnStart != nil {
+		ro.OnStart = p.OnStart(a)
+	}
+	edit(&ro)
+	res, err := rig.Run(ctx, ro)
+	ref := RunRef{Name: name, Kernel: flavor}
+	if res != nil {
+		ref.Outcome, ref.ConsoleLog, ref.Error = string(res.Run.Outcome), res.Run.ConsoleLog, res.Run.Error
+	}
+	ar.Runs = append(ar.Runs, ref)
+	if err != nil {
+		return res, fmt.Errorf("%s %s benchmark boot %s: %w", a.Name, flavor, name, err)
+	}
+	if ar.Accel == "" {
+		ar.Accel = res.Run.Accel
+	}
+	return res, nil
+}
+
+// mechanisms measures the mechanisms: the guest benchmark on the patched
+// kernel, its baseline on alternate boots of both kernels. The boots
+// leave the userland out: the mechanisms do not use it, and the rig's
+// boot timings stay those of the plain image.
+func (p *Plan) mechanisms(ctx context.Context, a arch.Spec, ar *Arch) error {
 	boot := func(vanilla bool, mechs, name string) (*rig.Result, benchfmt.Parsed, error) {
-		ro := p.Options(a)
-		ro.Kernel.Vanilla = vanilla
-		ro.Tests = p.testPackages([]string{GuestPackage})
-		ro.GuestEnv = p.guestEnv(mechs)
-		ro.Progress = p.Progress
-		flavor := report.Flavor(!vanilla)
-		ro.OutDir = filepath.Join(p.OutDir, a.Name, name)
-		if p.Console != nil {
-			ro.Console = p.Console(a, name)
-		}
-		if p.OnStart != nil {
-			ro.OnStart = p.OnStart(a)
-		}
-		fmt.Fprintf(p.Log, "[%s] benchmark boot %s: %s kernel, mechanisms %s\n", a.Name, name, flavor, mechs)
-		res, err := rig.Run(ctx, ro)
-		ref := RunRef{Kernel: flavor}
-		if res != nil {
-			ref.Outcome, ref.ConsoleLog, ref.Error = string(res.Run.Outcome), res.Run.ConsoleLog, res.Run.Error
-		}
-		ar.Runs = append(ar.Runs, ref)
+		fmt.Fprintf(p.Log, "[%s] benchmark boot %s: %s kernel, mechanisms %s\n", a.Name, name, report.Flavor(!vanilla), mechs)
+		res, err := p.boot(ctx, a, ar, name, vanilla, func(ro *rig.Options) {
+			ro.Tests = p.testPackages([]string{GuestPackage})
+			ro.GuestEnv = p.guestEnv(mechs)
+			ro.Userland = nil
+		})
 		if err != nil {
-			return res, benchfmt.Parsed{}, fmt.Errorf("%s %s benchmark boot: %w", a.Name, flavor, err)
-		}
-		if ar.Accel == "" {
-			ar.Accel = res.Run.Accel
+			return res, benchfmt.Parsed{}, err
 		}
 		parsed, perr := ParseRun(res.Run)
 		if perr != nil {
-			ar.Errors = append(ar.Errors, fmt.Sprintf("%s kernel: %v (console: %s)", flavor, perr, res.Run.ConsoleLog))
+			ar.Errors = append(ar.Errors, fmt.Sprintf("%s kernel: %v (console: %s)", report.Flavor(!vanilla), perr, res.Run.ConsoleLog))
 		}
 		return res, parsed, nil
 	}
@@ -136,7 +209,7 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 	patched, pp, err := boot(false, p.Mechanisms, "bench-all")
 	if err != nil {
 		ar.Errors = append(ar.Errors, err.Error())
-		return ar, err
+		return err
 	}
 	ar.Rig.Boot = Seconds(patched.Run.Timings.Boot, "")
 	var baselines []BaselineBoot
@@ -146,7 +219,7 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 			if err != nil {
 				ar.Errors = append(ar.Errors, err.Error())
 				ar.Results(pp, baselines)
-				return ar, err
+				return err
 			}
 			if vanilla && i == 1 {
 				ar.Rig.BootVanilla = Seconds(res.Run.Timings.Boot, "")
@@ -164,7 +237,40 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 		}
 	}
 	ar.Results(pp, baselines)
+	return nil
+}
 
+// workloads runs the selftrace workload benchmark in one boot of the
+// patched kernel with the userland. A guest failure (a configuration that
+// broke) is recorded in ar; the error is a rig failure.
+func (p *Plan) workloads(ctx context.Context, a arch.Spec, ar *Arch) error {
+	w := p.Workloads
+	const name = "workloads"
+	fmt.Fprintf(p.Log, "[%s] benchmark boot %s: patched kernel, userland, workloads %s, configurations %s\n",
+		a.Name, name, benchfmt.FormatWorkloads(w.Workloads), strings.Join(w.Configs, ","))
+	res, err := p.boot(ctx, a, ar, name, false, func(ro *rig.Options) {
+		ro.Tests = []initramfs.TestPackage{{Pkg: WorkloadPackage, Name: filepath.Base(WorkloadPackage), Timeout: w.Timeout}}
+		ro.TestTimeout = w.Timeout
+		ro.GuestEnv = w.guestEnv(p.GuestEnv)
+		// The whole boot must outlast the test (scaled up under TCG).
+		ro.Timeouts.Run = max(ro.Timeouts.Run, w.Timeout+10*time.Minute)
+	})
+	if err != nil {
+		return err
+	}
+	parsed, perr := ParseWorkloadRun(res.Run)
+	if perr != nil {
+		ar.Errors = append(ar.Errors, fmt.Sprintf("workloads: %v (console: %s)", perr, res.Run.ConsoleLog))
+	}
+	ar.Workloads = NewWorkloadSet(parsed)
+	if st := res.Run.Selftrace; st != nil {
+		ar.Workloads.SelftraceKey = st.Key
+	}
+	return nil
+}
+
+// rigTimings times the rig itself on a, unless NoRig.
+func (p *Plan) rigTimings(ctx context.Context, a arch.Spec, ar Arch) (Arch, error) {
 	if p.NoRig {
 		none := Missing("not measured (--no-rig)")
 		ar.Rig.ColdBuild, ar.Rig.IncrementalBuild, ar.Rig.InitramfsTest, ar.Rig.WarmTest = none, none, none, none
@@ -185,6 +291,7 @@ func (p *Plan) Arch(ctx context.Context, a arch.Spec) (Arch, error) {
 	ar.Rig.WarmTest = step("warm test run", func() (Timing, error) {
 		ro := p.Options(a)
 		ro.Tests = p.testPackages(p.Suite)
+		ro.Userland = nil // the plain image, as the test verb without --userland
 		ro.OutDir = filepath.Join(p.OutDir, a.Name, "test")
 		ro.Progress = p.Progress
 		res, err := rig.Run(ctx, ro)

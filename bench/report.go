@@ -57,6 +57,9 @@ type Report struct {
 	Host    Host   `json:"host"`
 	Method  Method `json:"method"`
 	Arches  []Arch `json:"arches"`
+	// WorkloadMethod is how the selftrace workloads ran, when they did
+	// (bench --userland).
+	WorkloadMethod *WorkloadMethod `json:"workload_method,omitempty"`
 	// Notes are caveats that apply to every architecture.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -99,7 +102,9 @@ type Arch struct {
 	// the vanilla kernel: the cost the series adds to threads that are
 	// not armed.
 	NotArmed *NotArmed `json:"not_armed,omitempty"`
-	Rig      Rig       `json:"rig"`
+	// Workloads are the selftrace workloads' results (bench --userland).
+	Workloads *WorkloadSet `json:"workloads,omitempty"`
+	Rig       Rig          `json:"rig"`
 	// Runs are the boots behind these numbers.
 	Runs []RunRef `json:"runs"`
 	// Errors are what went wrong; the numbers that exist are kept.
@@ -157,6 +162,9 @@ func (m Mechanism) Measured() bool { return m.Summary != nil && m.NA == "" && m.
 
 // RunRef points at one boot.
 type RunRef struct {
+	// Name is the boot's name, also its directory under the output
+	// directory: bench-all, baseline-vanilla-1, workloads, ...
+	Name       string `json:"name,omitempty"`
 	Kernel     string `json:"kernel"` // patched or vanilla
 	Outcome    string `json:"outcome"`
 	ConsoleLog string `json:"console_log,omitempty"`
@@ -334,7 +342,7 @@ func (a *Arch) Failed() bool {
 			return true
 		}
 	}
-	return false
+	return a.Workloads != nil && a.Workloads.Failed()
 }
 
 // EmulatorNote is the caveat every report carries when a guest ran under

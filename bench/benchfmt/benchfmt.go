@@ -1,7 +1,8 @@
-// Package benchfmt is the contract between the guest benchmark
-// (tests/bench, run inside the VM) and the host's bench verb: the names of
-// the mechanisms, the environment variables that configure a guest run,
-// and the lines the guest prints, which the runner turns into KTAP
+// Package benchfmt is the contract between the guest benchmarks
+// (tests/bench, the mechanisms, and tests/tracerbench, the selftrace
+// workloads, run inside the VM) and the host's bench verb: the names of
+// the mechanisms, workloads and configurations, the environment variables
+// that configure a guest run, and the lines the guest prints, which the runner turns into KTAP
 // diagnostics and the host reads back from the test's output.
 //
 // It depends on the standard library only, so that it costs the guest
@@ -103,7 +104,8 @@ type Env struct {
 // two readings is at most 1/MinClockTicks of it.
 const MinClockTicks = 50
 
-// Format returns the line for v (a Result or an Env).
+// Format returns the line for v (a Result, an Env, a WorkloadResult or a
+// WorkloadEnv).
 func Format(v any) (string, error) {
 	var prefix string
 	switch v.(type) {
@@ -111,6 +113,10 @@ func Format(v any) (string, error) {
 		prefix = ResultPrefix
 	case Env, *Env:
 		prefix = EnvPrefix
+	case WorkloadResult, *WorkloadResult:
+		prefix = WorkloadPrefix
+	case WorkloadEnv, *WorkloadEnv:
+		prefix = WorkloadEnvPrefix
 	default:
 		return "", fmt.Errorf("benchfmt: cannot format %T", v)
 	}
@@ -125,6 +131,14 @@ func Format(v any) (string, error) {
 type Parsed struct {
 	Env     *Env
 	Results []Result
+	// WorkloadEnv and Workloads are the workload benchmark's lines.
+	WorkloadEnv *WorkloadEnv
+	Workloads   []WorkloadResult
+}
+
+// Empty tells whether no benchmark line was found.
+func (p Parsed) Empty() bool {
+	return p.Env == nil && len(p.Results) == 0 && p.WorkloadEnv == nil && len(p.Workloads) == 0
 }
 
 // Parse reads every benchmark line of output, which may hold any other
@@ -155,6 +169,21 @@ func Parse(output string) (Parsed, error) {
 				return p, fmt.Errorf("line %d: %s line: %w: %q", i+1, prefix, err, line)
 			}
 			p.Env = &e
+		case WorkloadPrefix:
+			var r WorkloadResult
+			if err := json.Unmarshal([]byte(rest), &r); err != nil {
+				return p, fmt.Errorf("line %d: %s line: %w: %q", i+1, prefix, err, line)
+			}
+			if r.Workload == "" || r.Config == "" {
+				return p, fmt.Errorf("line %d: %s line without a workload or a configuration: %q", i+1, prefix, line)
+			}
+			p.Workloads = append(p.Workloads, r)
+		case WorkloadEnvPrefix:
+			var e WorkloadEnv
+			if err := json.Unmarshal([]byte(rest), &e); err != nil {
+				return p, fmt.Errorf("line %d: %s line: %w: %q", i+1, prefix, err, line)
+			}
+			p.WorkloadEnv = &e
 		}
 	}
 	return p, nil

@@ -31,7 +31,19 @@ type benchFlags struct {
 	samples, warmup        int
 	rounds                 int
 	sampleTime             time.Duration
+
+	// The selftrace workloads (with --userland).
+	workloadPNG                     string
+	workloads, workloadConfigs      string
+	workloadSamples, workloadWarmup int
+	workloadTimeout                 time.Duration
+	// workloadPlan is the parsed selection; nil: no workloads.
+	workloadPlan *bench.WorkloadPlan
 }
+
+// benchWorkloadTimeout is the default limit of the workload test in the
+// guest.
+const benchWorkloadTimeout = 60 * time.Minute
 
 // benchSMP is bench's own --smp default.
 const benchSMP = 1
@@ -53,10 +65,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.mdOut, "markdown", "", "also write a markdown snippet for the README to this file (it links the chart by its path relative to the checkout)")
 	fs.BoolVar(&o.cold, "cold", false, "also time a kernel build from scratch, in a temporary cache (minutes per arch)")
 	fs.BoolVar(&o.noRig, "no-rig", false, "measure the mechanisms only, not the rig's own timings")
-	fs.StringVar(&o.mechs, "mechanisms", "all", "comma-separated mechanisms to measure: "+strings.Join(benchfmt.Mechanisms(), ", "))
+	fs.StringVar(&o.mechs, "mechanisms", "all", "comma-separated mechanisms to measure: "+strings.Join(benchfmt.Mechanisms(), ", ")+"; or none (no mechanism or baseline boot: with --userland, the workloads only)")
 	fs.IntVar(&o.samples, "samples", benchfmt.DefaultSamples, "samples per mechanism: measured rounds, in which the mechanisms take turns")
 	fs.IntVar(&o.warmup, "warmup", benchfmt.DefaultWarmup, "warm-up rounds, discarded")
 	fs.IntVar(&o.rounds, "rounds", 5, "boots of each kernel that measure only the baseline, alternated, for the not-armed comparison of the patched and vanilla getpid")
+	fs.StringVar(&o.workloadPNG, "workload-png", "", "with --userland: write the workload chart to this PNG file (default workloads.png next to the JSON)")
+	fs.StringVar(&o.workloads, "workloads", "all", "with --userland: the selftrace workloads and their sizes: all, none, or NAME[=SIZE],... of "+
+		workloadsHelp()+" (tests/tracerbench)")
+	fs.StringVar(&o.workloadConfigs, "workload-configs", "all", "with --userland: comma-separated configurations of the workloads: "+strings.Join(benchfmt.Configs(), ", "))
+	fs.IntVar(&o.workloadSamples, "workload-samples", benchfmt.DefaultWorkloadSamples, "with --userland: measured rounds of each workload, in which the configurations take turns")
+	fs.IntVar(&o.workloadWarmup, "workload-warmup", benchfmt.DefaultWorkloadWarmup, "with --userland: warm-up rounds of each workload, discarded")
+	fs.DurationVar(&o.workloadTimeout, "workload-timeout", benchWorkloadTimeout, "with --userland: limit of the workload test in the guest")
 	defSample, _ := time.ParseDuration(benchfmt.DefaultSampleTime)
 	fs.DurationVar(&o.sampleTime, "sample-time", defSample, "minimum duration of one sample (the guest calibrates the calls per sample)")
 	if err := parse(fs, args); err != nil {
@@ -74,6 +93,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if err := o.validateWorkloads(fs, b.userland != nil); err != nil {
+		return err
+	}
 	if o.jsonOut == "" {
 		o.jsonOut = filepath.Join(b.root, "out", "bench", "bench.json")
 	}
@@ -81,7 +103,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if o.pngOut == "" {
 		o.pngOut = filepathJoinDir(o.jsonOut, "bench.png")
 	}
-	o.pngOut, o.mdOut = absPath(o.pngOut), absPath(o.mdOut)
+	if o.workloadPNG == "" {
+		o.workloadPNG = filepathJoinDir(o.jsonOut, "workloads.png")
+	}
+	o.pngOut, o.mdOut, o.workloadPNG = absPath(o.pngOut), absPath(o.mdOut), absPath(o.workloadPNG)
 
 	r := &bench.Report{
 		Generated: time.Now().UTC(),
@@ -94,6 +119,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			Clock:      "CLOCK_MONOTONIC (Go's time.Now, through the vDSO)",
 			Call:       "getpid(2), back to back from assembly; intercepted calls are performed for real (PTRACE_SYSEMU: emulated)",
 		},
+	}
+	if o.workloadPlan != nil {
+		r.WorkloadMethod = o.workloadPlan.Method()
 	}
 	rigErr := o.plan(&b, e).Run(ctx, b.archs, r)
 	if rigErr != nil && ctx.Err() != nil {
@@ -109,6 +137,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "\nresults: %s\n", o.jsonOut)
 	if o.pngOut != "" {
 		fmt.Fprintf(e.stdout, "chart:   %s\n", o.pngOut)
+	}
+	if o.workloadPNG != "" {
+		fmt.Fprintf(e.stdout, "workload chart: %s\n", o.workloadPNG)
 	}
 	if o.mdOut != "" {
 		fmt.Fprintf(e.stdout, "snippet: %s\n", o.mdOut)
@@ -145,10 +176,60 @@ func (o *benchFlags) validate() error {
 		o.mechs = "all"
 		return nil
 	}
+	if o.mechs == bench.MechanismsNone {
+		return nil
+	}
 	for _, m := range strings.Split(o.mechs, ",") {
 		if !slices.Contains(benchfmt.Mechanisms(), strings.TrimSpace(m)) {
 			return usagef("--mechanisms: unknown mechanism %q (known: %s)", m, strings.Join(benchfmt.Mechanisms(), ", "))
 		}
+	}
+	return nil
+}
+
+// workloadsHelp lists the workloads and their default sizes.
+func workloadsHelp() string {
+	var parts []string
+	for _, w := range benchfmt.Workloads() {
+		parts = append(parts, fmt.Sprintf("%s (default size %d)", w, benchfmt.DefaultWorkloadSize(w)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// validateWorkloads parses the workload flags into o.workloadPlan: the
+// workloads run with a userland only; asking for them without one is a
+// usage error, and so is a run that would measure nothing.
+func (o *benchFlags) validateWorkloads(fs *flag.FlagSet, userland bool) error {
+	ws, err := benchfmt.ParseWorkloads(o.workloads)
+	if err != nil {
+		return usagef("--workloads: %v", err)
+	}
+	configs, err := benchfmt.ParseConfigs(o.workloadConfigs)
+	if err != nil {
+		return usagef("--workload-configs: %v", err)
+	}
+	if o.workloadSamples < 1 {
+		return usagef("--workload-samples must be at least 1")
+	}
+	if o.workloadWarmup < 0 {
+		return usagef("--workload-warmup must not be negative")
+	}
+	if o.workloadTimeout <= 0 {
+		return usagef("--workload-timeout must be positive")
+	}
+	if !userland {
+		for _, name := range []string{"workloads", "workload-configs", "workload-samples", "workload-warmup", "workload-timeout", "workload-png"} {
+			if flagSet(fs, name) && !(name == "workloads" && len(ws) == 0) {
+				return usagef("--%s: the selftrace workloads run in the Debian userland: add --userland debian", name)
+			}
+		}
+	}
+	if userland && len(ws) > 0 {
+		o.workloadPlan = &bench.WorkloadPlan{Workloads: ws, Configs: configs, Samples: o.workloadSamples,
+			Warmup: o.workloadWarmup, Timeout: o.workloadTimeout}
+	}
+	if o.mechs == bench.MechanismsNone && o.workloadPlan == nil && o.noRig {
+		return usagef("--mechanisms none --no-rig without workloads (--userland debian) measures nothing")
 	}
 	return nil
 }
@@ -164,25 +245,36 @@ func writeBenchOutputs(r *bench.Report, o *benchFlags, root string, e *env) erro
 	if err := fsutil.WriteFileAtomic(o.jsonOut, js.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", o.jsonOut, err)
 	}
-	png, err := r.ChartPNG()
-	if err != nil {
+	if o.mechs == bench.MechanismsNone {
+		o.pngOut = ""
+	} else if png, err := r.ChartPNG(); err != nil {
 		fmt.Fprintf(e.stderr, "selfptrace-vm bench: no chart: %v\n", err)
 		o.pngOut = ""
 	} else if err := fsutil.WriteFileAtomic(o.pngOut, png, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", o.pngOut, err)
 	}
+	if o.workloadPlan == nil {
+		o.workloadPNG = ""
+	} else if png, err := r.WorkloadChartPNG(); err != nil {
+		fmt.Fprintf(e.stderr, "selfptrace-vm bench: no workload chart: %v\n", err)
+		o.workloadPNG = ""
+	} else if err := fsutil.WriteFileAtomic(o.workloadPNG, png, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", o.workloadPNG, err)
+	}
 	if o.mdOut == "" {
 		return nil
 	}
-	link := ""
-	if o.pngOut != "" {
-		link = o.pngOut
-		if rel, err := filepath.Rel(root, o.pngOut); err == nil && !strings.HasPrefix(rel, "..") {
-			link = filepath.ToSlash(rel)
+	link := func(path string) string {
+		if path == "" {
+			return ""
 		}
+		if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+		return path
 	}
 	var md bytes.Buffer
-	if err := r.WriteMarkdown(&md, bench.MarkdownOptions{Chart: link}); err != nil {
+	if err := r.WriteMarkdown(&md, bench.MarkdownOptions{Chart: link(o.pngOut), WorkloadChart: link(o.workloadPNG)}); err != nil {
 		return err
 	}
 	if err := fsutil.WriteFileAtomic(o.mdOut, md.Bytes(), 0o644); err != nil {
@@ -195,7 +287,7 @@ func writeBenchOutputs(r *bench.Report, o *benchFlags, root string, e *env) erro
 // flags that change it, not those that only name outputs.
 func benchCommand(fs *flag.FlagSet) string {
 	argv := []string{"go", "run", "./cmd/selfptrace-vm", "bench"}
-	outputs := map[string]bool{"json": true, "png": true, "markdown": true, "out": true, "v": true, "root": true, "cache-dir": true}
+	outputs := map[string]bool{"json": true, "png": true, "workload-png": true, "markdown": true, "out": true, "v": true, "root": true, "cache-dir": true}
 	hasArch := false
 	fs.Visit(func(f *flag.Flag) {
 		if outputs[f.Name] {
@@ -233,6 +325,7 @@ func (o *benchFlags) plan(b *bootFlags, e *env) *bench.Plan {
 		SampleTime:  o.sampleTime,
 		Cold:        o.cold,
 		NoRig:       o.noRig,
+		Workloads:   o.workloadPlan,
 		Progress:    newReporter(e.stderr),
 		Log:         e.stderr,
 	}
