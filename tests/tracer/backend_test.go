@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/selfptrace/selfptrace-vm/selftrace/tracecmp"
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
 
@@ -19,7 +20,7 @@ func TestStaticProgram(t *testing.T) {
 	requireFeature(t)
 	t.Run("refused", func(t *testing.T) {
 		o := u.run(t, []string{selftraceBin, "--", testProg("static-hello")}, "")
-		if !o.exited(2) || !strings.Contains(o.stderr, "statically linked") || o.stdout != "" {
+		if !o.Exited(2) || !strings.Contains(o.Stderr, "statically linked") || o.Stdout != "" {
 			t.Errorf("selftrace static-hello: want exit status 2, no output and a message saying it is statically linked, got %s", o)
 		}
 	})
@@ -28,15 +29,15 @@ func TestStaticProgram(t *testing.T) {
 		native := c.native(t, u)
 		out := u.workdir(t)
 		traced := c.run(t, u, traceOpts(out)...)
-		sameOutcome(t, "under selftrace", native.outcome, traced.outcome)
-		trace := readFile(t, out.at("trace"))
+		sameOutcome(t, "under selftrace", native.Outcome, traced.Outcome)
+		trace := readFile(t, out.At("trace"))
 		want := "selftrace: " + testProg("static-hello") + " is statically linked"
 		found := false
 		for _, r := range wantParsed(t, trace) {
 			found = found || r.Kind == tracecmp.Notice && strings.HasPrefix(r.Text, want)
 		}
 		if !found {
-			t.Errorf("no notice %q... in selftrace's trace:\n%s", want, clip(trace))
+			t.Errorf("no notice %q... in selftrace's trace:\n%s", want, guest.Clip(trace))
 		}
 	})
 }
@@ -52,16 +53,16 @@ func TestWithoutFeature(t *testing.T) {
 	if err != nil && !sp.IsUnsupported(err) {
 		t.Fatalf("probing self-ptrace: %v", err)
 	}
-	o := u.run(t, []string{selftraceBin, "-o", "/dev/null", "--", u.lookPath(t, "true")}, "")
+	o := u.run(t, []string{selftraceBin, "-o", "/dev/null", "--", u.LookPath(t, "true")}, "")
 	if err != nil {
 		t.Logf("this kernel has no self-ptrace: %v", err)
-		if !o.exited(3) || !strings.Contains(o.stderr, "self-ptrace") {
+		if !o.Exited(3) || !strings.Contains(o.Stderr, "self-ptrace") {
 			t.Errorf("selftrace true without self-ptrace: want exit status 3 and a message naming self-ptrace, got %s", o)
 		}
 		return
 	}
 	t.Logf("this kernel has self-ptrace")
-	if !o.exited(0) || o.stdout != "" || o.stderr != "" {
+	if !o.Exited(0) || o.Stdout != "" || o.Stderr != "" {
 		t.Errorf("selftrace true: want exit status 0 and no output, got %s", o)
 	}
 }
@@ -79,11 +80,11 @@ var sudCases = []string{"hello", "threads", "forks", "busybox-pipeline"}
 func TestSUDBackend(t *testing.T) {
 	u := requireUserland(t)
 	if runtime.GOARCH == "arm64" {
-		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.lookPath(t, "true")}, "")
-		if !o.exited(2) || !strings.HasPrefix(o.stderr, "selftrace") || o.stdout != "" {
+		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.LookPath(t, "true")}, "")
+		if !o.Exited(2) || !strings.HasPrefix(o.Stderr, "selftrace") || o.Stdout != "" {
 			t.Errorf("selftrace --backend sud on arm64: want exit status 2, no output and selftrace's message, got %s", o)
 		}
-		t.Logf("refused: %s", strings.TrimSpace(o.stderr))
+		t.Logf("refused: %s", strings.TrimSpace(o.Stderr))
 		return
 	}
 	if runtime.GOARCH == "s390x" {
@@ -92,15 +93,15 @@ func TestSUDBackend(t *testing.T) {
 		// a handler cannot perform the call it intercepted: selftrace's
 		// probe finds it and refuses with status 3, unless the kernel has
 		// a fix for it, in which case the programs must be traced.
-		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.lookPath(t, "true")}, "")
-		if o.exited(3) {
-			if !strings.Contains(o.stderr, "first argument") || o.stdout != "" {
+		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.LookPath(t, "true")}, "")
+		if o.Exited(3) {
+			if !strings.Contains(o.Stderr, "first argument") || o.Stdout != "" {
 				t.Errorf("selftrace --backend sud on s390x: status 3 without naming the lost first argument: %s", o)
 			}
-			t.Logf("refused: %s", strings.TrimSpace(o.stderr))
+			t.Logf("refused: %s", strings.TrimSpace(o.Stderr))
 			return
 		}
-		if !o.exited(0) {
+		if !o.Exited(0) {
 			t.Fatalf("selftrace --backend sud on s390x: want status 3 (mainline defect) or 0 (fixed kernel), got %s", o)
 		}
 		t.Logf("this kernel's Syscall User Dispatch keeps the first argument on s390x")
@@ -111,8 +112,8 @@ func TestSUDBackend(t *testing.T) {
 			native := c.native(t, u)
 			out := u.workdir(t)
 			traced := c.run(t, u, traceOpts(out, "--backend", "sud")...)
-			sameOutcome(t, "under selftrace --backend sud", native.outcome, traced.outcome)
-			wantParsed(t, readFile(t, out.at("trace")))
+			sameOutcome(t, "under selftrace --backend sud", native.Outcome, traced.Outcome)
+			wantParsed(t, readFile(t, out.At("trace")))
 			sameRun(t, u, c, "--backend", "sud")
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/selfptrace/selfptrace-vm/selftrace/tracecmp"
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 )
 
 // injectCase is an injection of an error into calls the dynamic loader
@@ -33,7 +34,7 @@ func mkdirCall() string {
 }
 
 // victim writes the file that rm must fail to remove.
-func victim(t *testing.T, w workdir) { writeFile(t, w.at("victim"), []byte("x")) }
+func victim(t *testing.T, w guest.Workdir) { writeFile(t, w.At("victim"), []byte("x")) }
 
 var injectCases = []injectCase{
 	{
@@ -84,15 +85,15 @@ func TestInject(t *testing.T) {
 	for _, in := range injectCases {
 		t.Run(in.name, func(t *testing.T) {
 			byStrace := in.prog.run(t, u, straceBin, "-o", "/dev/null", "-e", "inject="+in.expr, "--")
-			wantNoComplaint(t, byStrace.stderr)
-			if !strings.Contains(byStrace.stderr, in.stderr) {
-				t.Errorf("under strace -e inject=%s: stderr has no %q: %s", in.expr, in.stderr, byStrace.outcome)
+			wantNoComplaint(t, byStrace.Stderr)
+			if !strings.Contains(byStrace.Stderr, in.stderr) {
+				t.Errorf("under strace -e inject=%s: stderr has no %q: %s", in.expr, in.stderr, byStrace.Outcome)
 			}
 			out := u.workdir(t)
-			bySelftrace := in.prog.run(t, u, selftraceBin, "-o", out.in+"/trace", "-e", "inject="+in.expr, "--")
-			sameOutcome(t, "under selftrace -e inject="+in.expr+" (compared with strace's run)", byStrace.outcome, bySelftrace.outcome)
+			bySelftrace := in.prog.run(t, u, selftraceBin, "-o", out.In+"/trace", "-e", "inject="+in.expr, "--")
+			sameOutcome(t, "under selftrace -e inject="+in.expr+" (compared with strace's run)", byStrace.Outcome, bySelftrace.Outcome)
 
-			trace := readFile(t, out.at("trace"))
+			trace := readFile(t, out.At("trace"))
 			found := false
 			for _, r := range wantParsed(t, trace) {
 				if r.Kind == tracecmp.Call && r.Name == in.call && r.Injected {
@@ -103,7 +104,7 @@ func TestInject(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("no %s line marked (INJECTED) in selftrace's trace:\n%s", in.call, clip(trace))
+				t.Errorf("no %s line marked (INJECTED) in selftrace's trace:\n%s", in.call, guest.Clip(trace))
 			}
 		})
 	}

@@ -8,12 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// wTok stands for the case's work directory (its path inside the root) in
-// argv and stdin; run replaces it, and puts it back in the output so that
-// runs in different directories compare equal.
-const wTok = "{w}"
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
+)
 
 // progCase is a program that every tracer test runs: a real program of
 // the Debian root or a hazard test program.
@@ -25,7 +22,7 @@ type progCase struct {
 	// fails the test (the root is broken, not selftrace).
 	status int
 	// setup writes the input files into the work directory (optional).
-	setup func(t *testing.T, w workdir)
+	setup func(t *testing.T, w guest.Workdir)
 }
 
 // testProg is the path in the root of a hazard test program.
@@ -56,20 +53,20 @@ var debianCases = []progCase{
 		// tar forks gzip for -z.
 		name:  "tar-gzip",
 		argv:  []string{"sh", "-c", "tar -czf {w}/t.tgz -C {w} src && mkdir {w}/dst && tar -xzf {w}/t.tgz -C {w}/dst && cd {w}/dst && find . -type f | sort | xargs sha256sum"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("src")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("src")) },
 	},
 	{
 		// tar forks xz for -J.
 		name:  "tar-xz",
 		argv:  []string{"sh", "-c", "tar -cJf {w}/t.txz -C {w} src && mkdir {w}/dst && tar -xJf {w}/t.txz -C {w}/dst && cd {w}/dst && find . | sort && cat $(find . -type f | sort) | sha256sum"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("src")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("src")) },
 	},
 	{
 		// Threaded xz splits its 3 MiB input into blocks of 1 MiB
 		// (max(3 × the 256 KiB dictionary of -0, 1 MiB)) for two threads.
 		name:  "xz-threads",
 		argv:  []string{"sh", "-c", "xz -T2 -0 -k {w}/in.bin && xz -l --robot {w}/in.bin.xz && xz -d -T2 -c {w}/in.bin.xz | sha256sum"},
-		setup: func(t *testing.T, w workdir) { writeFile(t, w.at("in.bin"), fill(prng(3), 3<<20)) },
+		setup: func(t *testing.T, w guest.Workdir) { writeFile(t, w.At("in.bin"), fill(prng(3), 3<<20)) },
 	},
 	{
 		name: "gzip-pipe",
@@ -83,12 +80,12 @@ var debianCases = []progCase{
 	{
 		name:  "find-sort",
 		argv:  []string{"sh", "-c", "find {w}/tree | sort"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("tree")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("tree")) },
 	},
 	{
 		name:  "find-exec",
 		argv:  []string{"sh", "-c", "find {w}/tree -type f -exec sha256sum {} + | sort"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("tree")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("tree")) },
 	},
 	{
 		name: "shell-subshells",
@@ -102,7 +99,7 @@ var debianCases = []progCase{
 		// sort starts a thread for a buffer of at least 128 Ki lines.
 		name:  "sort-threads",
 		argv:  []string{"sh", "-c", "sort --parallel=2 -S 32M {w}/in.txt | sha256sum"},
-		setup: func(t *testing.T, w workdir) { writeFile(t, w.at("in.txt"), sortInput()) },
+		setup: func(t *testing.T, w guest.Workdir) { writeFile(t, w.At("in.txt"), sortInput()) },
 	},
 	{
 		name: "grep-sed-cut",
@@ -125,7 +122,7 @@ var debianCases = []progCase{
 	{
 		name:  "ls-tree",
 		argv:  []string{"ls", "-1R", "{w}/tree"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("tree")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("tree")) },
 	},
 	{
 		// timeout's timer expires with SIGALRM; it then sends SIGTERM.
@@ -185,8 +182,8 @@ func caseNamed(t *testing.T, name string) progCase {
 
 // ran is a finished run of a case.
 type ran struct {
-	outcome // stdout and stderr with the work directory as {w}
-	w       workdir
+	guest.Outcome // stdout and stderr with the work directory as {w}
+	w             guest.Workdir
 }
 
 // run runs the case in a fresh work directory after prefix (a tracer's
@@ -199,12 +196,12 @@ func (c progCase) run(t *testing.T, u userland, prefix ...string) ran {
 	}
 	argv := make([]string, len(c.argv))
 	for i, a := range c.argv {
-		argv[i] = r.w.expand(a)
+		argv[i] = r.w.Expand(a)
 	}
-	argv[0] = u.lookPath(t, argv[0])
-	r.outcome = u.run(t, append(slices.Clone(prefix), argv...), r.w.expand(c.stdin))
-	r.stdout = strings.ReplaceAll(r.stdout, r.w.in, wTok)
-	r.stderr = strings.ReplaceAll(r.stderr, r.w.in, wTok)
+	argv[0] = u.LookPath(t, argv[0])
+	r.Outcome = u.run(t, append(slices.Clone(prefix), argv...), r.w.Expand(c.stdin))
+	r.Stdout = r.w.Collapse(r.Stdout)
+	r.Stderr = r.w.Collapse(r.Stderr)
 	return r
 }
 
@@ -212,38 +209,35 @@ func (c progCase) run(t *testing.T, u userland, prefix ...string) ran {
 func (c progCase) native(t *testing.T, u userland) ran {
 	t.Helper()
 	r := c.run(t, u)
-	if !r.exited(c.status) {
-		t.Fatalf("%s without a tracer: want exit status %d, got %s", c.name, c.status, r.outcome)
+	if !r.Exited(c.status) {
+		t.Fatalf("%s without a tracer: want exit status %d, got %s", c.name, c.status, r.Outcome)
 	}
 	return r
 }
 
-// expand replaces wTok with the work directory's path inside the root.
-func (w workdir) expand(s string) string { return strings.ReplaceAll(s, wTok, w.in) }
-
 // sameOutcome fails the test unless the traced run printed the same bytes
 // and ended the same way as the native one.
-func sameOutcome(t *testing.T, what string, native, traced outcome) {
+func sameOutcome(t *testing.T, what string, native, traced guest.Outcome) {
 	t.Helper()
-	if native.ws != traced.ws {
+	if native.Status != traced.Status {
 		t.Errorf("%s: %s, natively %s", what, describe(traced), describe(native))
 	}
-	if native.stdout != traced.stdout {
-		t.Errorf("%s: stdout differs from the native run's:\n%s\nnative:\n%s", what, clip(traced.stdout), clip(native.stdout))
+	if native.Stdout != traced.Stdout {
+		t.Errorf("%s: stdout differs from the native run's:\n%s\nnative:\n%s", what, guest.Clip(traced.Stdout), guest.Clip(native.Stdout))
 	}
-	if native.stderr != traced.stderr {
-		t.Errorf("%s: stderr differs from the native run's:\n%s\nnative:\n%s", what, clip(traced.stderr), clip(native.stderr))
+	if native.Stderr != traced.Stderr {
+		t.Errorf("%s: stderr differs from the native run's:\n%s\nnative:\n%s", what, guest.Clip(traced.Stderr), guest.Clip(native.Stderr))
 	}
 }
 
-func describe(o outcome) string {
-	if o.ws.Exited() {
-		return fmt.Sprintf("exited with %d", o.ws.ExitStatus())
+func describe(o guest.Outcome) string {
+	if o.Status.Exited() {
+		return fmt.Sprintf("exited with %d", o.Status.ExitStatus())
 	}
-	if o.ws.Signaled() {
-		return fmt.Sprintf("killed by %v", o.ws.Signal())
+	if o.Status.Signaled() {
+		return fmt.Sprintf("killed by %v", o.Status.Signal())
 	}
-	return fmt.Sprintf("wait status %#x", uint32(o.ws))
+	return fmt.Sprintf("wait status %#x", uint32(o.Status))
 }
 
 const sqliteScript = `CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, v INTEGER);

@@ -4,18 +4,19 @@ import (
 	"testing"
 
 	"github.com/selfptrace/selfptrace-vm/selftrace/tracecmp"
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 )
 
 // traceOpts are selftrace's options of the tests: follow every process and
 // thread, write the trace to a file (lines prefixed with the thread id).
-func traceOpts(out workdir, extra ...string) []string {
-	return append(append([]string{selftraceBin}, extra...), "-f", "-o", out.in+"/trace", "--")
+func traceOpts(out guest.Workdir, extra ...string) []string {
+	return append(append([]string{selftraceBin}, extra...), "-f", "-o", out.In+"/trace", "--")
 }
 
 // sameRunOpts trace selftrace itself with strace: strace's trace S is
 // out/strace, selftrace's T is out/trace.
-func sameRunOpts(out workdir, extra ...string) []string {
-	return append([]string{straceBin, "-f", "-qq", "-s", "256", "-o", out.in + "/strace", "--"}, traceOpts(out, extra...)...)
+func sameRunOpts(out guest.Workdir, extra ...string) []string {
+	return append([]string{straceBin, "-f", "-qq", "-s", "256", "-o", out.In + "/strace", "--"}, traceOpts(out, extra...)...)
 }
 
 // TestTransparency runs every program natively and under `selftrace -f -o
@@ -30,8 +31,8 @@ func TestTransparency(t *testing.T) {
 			native := c.native(t, u)
 			out := u.workdir(t)
 			traced := c.run(t, u, traceOpts(out)...)
-			sameOutcome(t, "under selftrace", native.outcome, traced.outcome)
-			wantParsed(t, readFile(t, out.at("trace")))
+			sameOutcome(t, "under selftrace", native.Outcome, traced.Outcome)
+			wantParsed(t, readFile(t, out.At("trace")))
 		})
 	}
 }
@@ -72,12 +73,12 @@ func sameRun(t *testing.T, u userland, c progCase, extra ...string) {
 	t.Helper()
 	out := u.workdir(t)
 	r := c.run(t, u, sameRunOpts(out, extra...)...)
-	wantNoComplaint(t, r.stderr)
-	if !r.exited(c.status) {
-		t.Errorf("under strace and selftrace: want exit status %d, got %s", c.status, r.outcome)
+	wantNoComplaint(t, r.Stderr)
+	if !r.Exited(c.status) {
+		t.Errorf("under strace and selftrace: want exit status %d, got %s", c.status, r.Outcome)
 	}
-	s := tracecmp.ParseStrace(readFile(t, out.at("strace")))
-	self := wantParsed(t, readFile(t, out.at("trace")))
+	s := tracecmp.ParseStrace(readFile(t, out.At("strace")))
+	self := wantParsed(t, readFile(t, out.At("trace")))
 	cmp := tracecmp.Compare(s, self, tracecmp.Options{})
 	if !cmp.Equivalent() {
 		t.Errorf("selftrace's trace and strace's (the program's calls derived from it) differ: %s", cmp)
@@ -115,22 +116,22 @@ func TestSummary(t *testing.T) {
 			native := c.native(t, u)
 			out := u.workdir(t)
 			r := c.run(t, u, sameRunOpts(out, "-c")...)
-			wantNoComplaint(t, r.stderr)
-			if r.stdout != native.stdout || !r.exited(c.status) {
-				t.Errorf("under strace and selftrace -c: %s\nnative: %s", r.outcome, native.outcome)
+			wantNoComplaint(t, r.Stderr)
+			if r.Stdout != native.Stdout || !r.Exited(c.status) {
+				t.Errorf("under strace and selftrace -c: %s\nnative: %s", r.Outcome, native.Outcome)
 			}
-			table := readFile(t, out.at("trace"))
+			table := readFile(t, out.At("trace"))
 			got, err := tracecmp.ParseSummary(table)
 			if err != nil {
-				t.Fatalf("selftrace -c: %v:\n%s", err, clip(table))
+				t.Fatalf("selftrace -c: %v:\n%s", err, guest.Clip(table))
 			}
-			d := tracecmp.Derive(tracecmp.ParseStrace(readFile(t, out.at("strace"))), tracecmp.Options{Flat: true})
+			d := tracecmp.Derive(tracecmp.ParseStrace(readFile(t, out.At("strace"))), tracecmp.Options{Flat: true})
 			for _, p := range d.Problems {
 				t.Errorf("strace's trace: %s", p)
 			}
 			want := d.Summary()
 			if diff := tracecmp.CompareSummary(got, want); diff != "" {
-				t.Errorf("selftrace -c against strace's trace of the same run:\n%s\nthe table:\n%s", diff, clip(table))
+				t.Errorf("selftrace -c against strace's trace of the same run:\n%s\nthe table:\n%s", diff, guest.Clip(table))
 			}
 			if len(want) == 0 {
 				t.Errorf("no call derived from strace's trace")

@@ -146,20 +146,20 @@ func armedCloseProblems(ops []sp.Op) []string {
 
 // helper is the test binary running a helper mode (not chrooted).
 type helper struct {
-	*proc
+	*guest.Proc
 	stdin io.WriteCloser
 }
 
 // startHelper re-executes the test binary in helper mode.
 func startHelper(t *testing.T, mode string) *helper {
 	t.Helper()
-	h := &helper{proc: newProc("/proc/self/exe", "-test.run=^$")}
-	h.cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	h := &helper{Proc: guest.NewProc(cmdTimeout, "/proc/self/exe", "-test.run=^$")}
+	h.Cmd.Env = append(os.Environ(), helperEnv+"="+mode)
 	var err error
-	if h.stdin, err = h.cmd.StdinPipe(); err != nil {
+	if h.stdin, err = h.Cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	h.begin(t)
+	h.Begin(t)
 	return h
 }
 
@@ -188,36 +188,36 @@ func TestStraceArmedThread(t *testing.T) {
 func straceArmedThread(t *testing.T, u userland, mode string) {
 	h := startHelper(t, mode)
 	var tid int
-	h.waitFor(t, "the helper's armed thread", func() bool {
-		m := armedLine.FindStringSubmatch(h.stdout.String())
+	h.WaitFor(t, "the helper's armed thread", func() bool {
+		m := armedLine.FindStringSubmatch(h.Stdout.String())
 		if m != nil {
 			tid, _ = strconv.Atoi(m[1])
 		}
 		return m != nil
 	})
 	tw := u.workdir(t)
-	st := u.start(t, []string{"strace", "-qq", "-e", "trace=close", "-o", tw.in + "/trace", "-p", strconv.Itoa(tid)}, "")
-	status := fmt.Sprintf("/proc/%d/task/%d/status", h.cmd.Process.Pid, tid)
-	st.waitFor(t, "strace to attach to thread "+strconv.Itoa(tid), func() bool { return tracerPid(t, status) != 0 })
+	st := u.start(t, []string{"strace", "-qq", "-e", "trace=close", "-o", tw.In + "/trace", "-p", strconv.Itoa(tid)}, "")
+	status := fmt.Sprintf("/proc/%d/task/%d/status", h.Cmd.Process.Pid, tid)
+	st.WaitFor(t, "strace to attach to thread "+strconv.Itoa(tid), func() bool { return tracerPid(t, status) != 0 })
 	if _, err := io.WriteString(h.stdin, "go\n"); err != nil {
 		t.Fatalf("releasing the armed thread: %v", err)
 	}
 	h.stdin.Close()
-	ho := h.wait(t)
-	if !ho.exited(0) || !strings.Contains(ho.stdout, mode+": ok") {
+	ho := h.Wait(t)
+	if !ho.Exited(0) || !strings.Contains(ho.Stdout, mode+": ok") {
 		t.Errorf("helper: %s", ho)
 	}
 	// strace ends with the thread; SIGINT makes it detach otherwise.
 	select {
-	case <-st.done:
+	case <-st.Done():
 	case <-time.After(30 * time.Second):
 		t.Logf("strace still running 30 s after the helper ended: SIGINT")
-		st.cmd.Process.Signal(os.Interrupt)
+		st.Cmd.Process.Signal(os.Interrupt)
 	}
-	so := st.wait(t)
-	t.Logf("strace %s", guest.DescribeStatus(so.ws))
-	wantNoComplaint(t, so.stderr)
-	wantArmedTrace(t, readTrace(t, tw.at("trace"), tw))
+	so := st.Wait(t)
+	t.Logf("strace %s", guest.DescribeStatus(so.Status))
+	wantNoComplaint(t, so.Stderr)
+	wantArmedTrace(t, readTrace(t, tw.At("trace"), tw))
 }
 
 var tracerPidLine = regexp.MustCompile(`(?m)^TracerPid:\s*([0-9]+)$`)
@@ -265,6 +265,6 @@ func wantArmedTrace(t *testing.T, trace string) {
 		}
 	}
 	if t.Failed() || testing.Verbose() {
-		t.Logf("trace:\n%s", clip(trace))
+		t.Logf("trace:\n%s", guest.Clip(trace))
 	}
 }

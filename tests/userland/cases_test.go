@@ -14,12 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// wTok stands for the case's work directory (its path inside the root) in
-// argv, stdin and the expected stdout; run replaces it, and puts it back in
-// stdout so that runs in different directories compare equal.
-const wTok = "{w}"
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
+)
 
 // progCase is a real program with its known behaviour. TestPrograms runs
 // each natively, the strace tests under strace.
@@ -31,9 +28,9 @@ type progCase struct {
 	want   string // exact stdout, when check is nil
 	stderr string // what stderr must contain (optional)
 	// setup writes the input files into the work directory (optional).
-	setup func(t *testing.T, w workdir)
+	setup func(t *testing.T, w guest.Workdir)
 	// check judges stdout and the files left in w (instead of want).
-	check func(t *testing.T, w workdir, stdout string)
+	check func(t *testing.T, w guest.Workdir, stdout string)
 	// trace are regular expressions that the `strace -f` trace must
 	// match, besides the execve of argv[0] (the work directory appears in
 	// the trace as {w}).
@@ -62,9 +59,9 @@ var cases = []progCase{
 		name: "tar-gzip",
 		argv: []string{"sh", "-c", "tar -czf {w}/t.tgz -C {w} src && mkdir {w}/dst && tar -xzf {w}/t.tgz -C {w}/dst && " +
 			"sha256sum {w}/dst/src/" + treeProbe},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("src")) },
-		check: func(t *testing.T, w workdir, stdout string) {
-			wantTree(t, w.at("dst/src"))
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("src")) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) {
+			wantTree(t, w.At("dst/src"))
 			wantStdout(t, stdout, sha256Hex(treeContent()[treeProbe])+"  {w}/dst/src/"+treeProbe+"\n")
 		},
 		trace: []string{traceFork, traceExec("tar"), traceExec("gzip")},
@@ -73,7 +70,7 @@ var cases = []progCase{
 		name:  "sqlite3",
 		argv:  []string{"sqlite3", "{w}/t.db"},
 		stdin: sqliteScript,
-		check: func(t *testing.T, w workdir, stdout string) { wantStdout(t, stdout, sqliteWant()) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) { wantStdout(t, stdout, sqliteWant()) },
 		trace: []string{`openat\(.*"\{w\}/t\.db"`},
 	},
 	{
@@ -82,12 +79,12 @@ var cases = []progCase{
 		// by two threads. The listing shows the number of blocks.
 		name: "xz-threads",
 		argv: []string{"sh", "-c", "xz -T2 -0 -k {w}/in.bin && xz -l --robot {w}/in.bin.xz && xz -d -T2 -c {w}/in.bin.xz >{w}/out.bin"},
-		setup: func(t *testing.T, w workdir) {
-			writeFile(t, w.at("in.bin"), xzInput())
+		setup: func(t *testing.T, w guest.Workdir) {
+			writeFile(t, w.At("in.bin"), xzInput())
 		},
-		check: func(t *testing.T, w workdir, stdout string) {
+		check: func(t *testing.T, w guest.Workdir, stdout string) {
 			wantXzBlocks(t, stdout, 2)
-			wantFile(t, w.at("out.bin"), xzInput())
+			wantFile(t, w.At("out.bin"), xzInput())
 		},
 		trace: []string{traceThread, traceExec("xz")},
 	},
@@ -96,8 +93,8 @@ var cases = []progCase{
 		// (SUBTHREAD_LINES_HEURISTIC): a buffer of 32 MiB holds them all.
 		name:  "sort-threads",
 		argv:  []string{"sort", "--parallel=2", "-S", "32M", "{w}/in.txt"},
-		setup: func(t *testing.T, w workdir) { writeFile(t, w.at("in.txt"), sortInput()) },
-		check: func(t *testing.T, w workdir, stdout string) { wantStdout(t, stdout, sortedInput()) },
+		setup: func(t *testing.T, w guest.Workdir) { writeFile(t, w.At("in.txt"), sortInput()) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) { wantStdout(t, stdout, sortedInput()) },
 		trace: []string{traceThread},
 	},
 	{
@@ -105,15 +102,15 @@ var cases = []progCase{
 		// of /tmp and merges them.
 		name:  "sort-merge",
 		argv:  []string{"sort", "-S", "1M", "-T", "{w}", "{w}/in.txt"},
-		setup: func(t *testing.T, w workdir) { writeFile(t, w.at("in.txt"), sortInput()) },
-		check: func(t *testing.T, w workdir, stdout string) { wantStdout(t, stdout, sortedInput()) },
+		setup: func(t *testing.T, w guest.Workdir) { writeFile(t, w.At("in.txt"), sortInput()) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) { wantStdout(t, stdout, sortedInput()) },
 		trace: []string{`openat\(.*"\{w\}/sort`},
 	},
 	{
 		name:  "find-exec",
 		argv:  []string{"sh", "-c", "find {w}/tree -type f -exec sha256sum {} + | sort"},
-		setup: func(t *testing.T, w workdir) { writeTree(t, w.at("tree")) },
-		check: func(t *testing.T, w workdir, stdout string) { wantStdout(t, stdout, treeSums("{w}/tree")) },
+		setup: func(t *testing.T, w guest.Workdir) { writeTree(t, w.At("tree")) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) { wantStdout(t, stdout, treeSums("{w}/tree")) },
 		trace: []string{traceFork, traceExec("find"), traceExec("sha256sum")},
 	},
 	{
@@ -162,9 +159,9 @@ func TestPrograms(t *testing.T) {
 
 // ran is a finished run of a case.
 type ran struct {
-	outcome        // stdout with the work directory as {w}
-	prog    string // the case's program, as looked up in the root
-	w       workdir
+	guest.Outcome        // stdout with the work directory as {w}
+	prog          string // the case's program, as looked up in the root
+	w             guest.Workdir
 }
 
 // run runs the case in a fresh work directory, after the command prefix
@@ -177,36 +174,33 @@ func (c progCase) run(t *testing.T, u userland, prefix ...string) ran {
 	}
 	argv := make([]string, len(c.argv))
 	for i, a := range c.argv {
-		argv[i] = r.w.expand(a)
+		argv[i] = r.w.Expand(a)
 	}
-	r.prog = u.lookPath(t, argv[0])
+	r.prog = u.LookPath(t, argv[0])
 	argv[0] = r.prog
-	r.outcome = u.run(t, append(slices.Clone(prefix), argv...), r.w.expand(c.stdin))
-	r.stdout = strings.ReplaceAll(r.stdout, r.w.in, wTok)
-	if !r.exited(c.status) {
-		t.Fatalf("%q: want exit status %d, got %s", argv, c.status, r.outcome)
+	r.Outcome = u.run(t, append(slices.Clone(prefix), argv...), r.w.Expand(c.stdin))
+	r.Stdout = r.w.Collapse(r.Stdout)
+	if !r.Exited(c.status) {
+		t.Fatalf("%q: want exit status %d, got %s", argv, c.status, r.Outcome)
 	}
 	if c.check != nil {
-		c.check(t, r.w, r.stdout)
+		c.check(t, r.w, r.Stdout)
 	} else {
-		wantStdout(t, r.stdout, c.want)
+		wantStdout(t, r.Stdout, c.want)
 	}
-	if !strings.Contains(r.stderr, c.stderr) {
+	if !strings.Contains(r.Stderr, c.stderr) {
 		t.Errorf("%q: stderr does not contain %q", argv, c.stderr)
 	}
 	if t.Failed() {
-		t.Logf("%q: stderr:\n%s", argv, clip(r.stderr))
+		t.Logf("%q: stderr:\n%s", argv, guest.Clip(r.Stderr))
 	}
 	return r
 }
 
-// expand replaces wTok with the work directory's path inside the root.
-func (w workdir) expand(s string) string { return strings.ReplaceAll(s, wTok, w.in) }
-
 func wantStdout(t *testing.T, got, want string) {
 	t.Helper()
 	if got != want {
-		t.Errorf("stdout (%d bytes):\n%s\nwant (%d bytes):\n%s", len(got), clip(got), len(want), clip(want))
+		t.Errorf("stdout (%d bytes):\n%s\nwant (%d bytes):\n%s", len(got), guest.Clip(got), len(want), guest.Clip(want))
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 )
 
 // TestStraceFollow runs every case of TestPrograms under `strace -f`: the
@@ -36,10 +38,10 @@ func victimCase(status int, stderr string, removed bool) progCase {
 		argv:   []string{"rm", "{w}/victim"},
 		status: status,
 		stderr: stderr,
-		setup:  func(t *testing.T, w workdir) { writeFile(t, w.at("victim"), []byte("x")) },
-		check: func(t *testing.T, w workdir, stdout string) {
+		setup:  func(t *testing.T, w guest.Workdir) { writeFile(t, w.At("victim"), []byte("x")) },
+		check: func(t *testing.T, w guest.Workdir, stdout string) {
 			wantStdout(t, stdout, "")
-			_, err := os.Lstat(w.at("victim"))
+			_, err := os.Lstat(w.At("victim"))
 			if gone := os.IsNotExist(err); gone != removed {
 				t.Errorf("victim removed: %v (%v), want %v", gone, err, removed)
 			}
@@ -62,7 +64,7 @@ func TestStraceInject(t *testing.T) {
 	}{{
 		name:   "getpid-retval",
 		inject: "getpid:retval=" + injectedPid,
-		native: progCase{argv: echoPid, check: func(t *testing.T, w workdir, stdout string) {
+		native: progCase{argv: echoPid, check: func(t *testing.T, w guest.Workdir, stdout string) {
 			if pid, err := strconv.Atoi(strings.TrimSpace(stdout)); err != nil || pid <= 0 || stdout == injectedPid+"\n" {
 				t.Errorf("echo $$ printed %q, want a real pid", stdout)
 			}
@@ -115,8 +117,8 @@ func (c progCase) tracedLikeNative(t *testing.T, u userland, opts ...string) (ra
 	t.Helper()
 	native := c.run(t, u)
 	r, trace := c.traced(t, u, opts...)
-	if r.stdout != native.stdout {
-		t.Errorf("stdout under strace differs from the native run:\n%s\nnative:\n%s", clip(r.stdout), clip(native.stdout))
+	if r.Stdout != native.Stdout {
+		t.Errorf("stdout under strace differs from the native run:\n%s\nnative:\n%s", guest.Clip(r.Stdout), guest.Clip(native.Stdout))
 	}
 	return r, trace
 }
@@ -127,10 +129,10 @@ func (c progCase) tracedLikeNative(t *testing.T, u userland, opts ...string) (ra
 func (c progCase) traced(t *testing.T, u userland, opts ...string) (ran, string) {
 	t.Helper()
 	tw := u.workdir(t)
-	prefix := append(append([]string{"strace"}, opts...), "-qq", "-o", tw.in+"/trace", "--")
+	prefix := append(append([]string{"strace"}, opts...), "-qq", "-o", tw.In+"/trace", "--")
 	r := c.run(t, u, prefix...)
-	wantNoComplaint(t, r.stderr)
-	return r, readTrace(t, tw.at("trace"), r.w)
+	wantNoComplaint(t, r.Stderr)
+	return r, readTrace(t, tw.At("trace"), r.w)
 }
 
 // wantNoComplaint fails the test if strace wrote a message to stderr.
@@ -145,7 +147,7 @@ func wantNoComplaint(t *testing.T, stderr string) {
 
 // readTrace returns the trace file, with w's path as {w}; it must not be
 // empty.
-func readTrace(t *testing.T, name string, w workdir) string {
+func readTrace(t *testing.T, name string, w guest.Workdir) string {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
@@ -154,7 +156,7 @@ func readTrace(t *testing.T, name string, w workdir) string {
 	if len(b) == 0 {
 		t.Fatalf("the trace %s is empty", name)
 	}
-	return strings.ReplaceAll(string(b), w.in, wTok)
+	return w.Collapse(string(b))
 }
 
 // wantTrace fails the test unless the trace matches every pattern.
@@ -162,7 +164,7 @@ func wantTrace(t *testing.T, trace string, patterns ...string) {
 	t.Helper()
 	for _, p := range patterns {
 		if !regexp.MustCompile(p).MatchString(trace) {
-			t.Errorf("no match for %q in the trace:\n%s", p, clip(trace))
+			t.Errorf("no match for %q in the trace:\n%s", p, guest.Clip(trace))
 		}
 	}
 }
@@ -192,7 +194,7 @@ func wantOnlyCalls(t *testing.T, trace string, calls ...string) {
 		seen[name]++
 	}
 	if seen[calls[0]] == 0 {
-		t.Errorf("no %s in the trace:\n%s", calls[0], clip(trace))
+		t.Errorf("no %s in the trace:\n%s", calls[0], guest.Clip(trace))
 	}
 	t.Logf("trace lines by call: %v", seen)
 }

@@ -1,6 +1,8 @@
 // Package guest holds what the guest test packages (tests/selfptrace,
-// tests/userland) share that is not about the feature: how a child ended,
-// and a buffer a child writes while the test reads it.
+// tests/userland, tests/tracer, tests/tracerbench) share that is not about
+// the feature: how a child ended, a buffer a child writes while the test
+// reads it, and (root.go) the Debian root filesystem that programs run
+// chrooted into, its work directories and the outcome of a run.
 package guest
 
 import (

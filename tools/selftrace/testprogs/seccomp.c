@@ -11,7 +11,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "testprog.h"
 
 #if defined(__x86_64__)
 #define THIS_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -34,19 +35,6 @@
 
 // si_code of a SECCOMP_RET_TRAP SIGSYS (glibc's headers do not name it).
 enum { SI_CODE_SYS_SECCOMP = 1 };
-
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 1)
-		n = sizeof buf - 1;
-	if (write(1, buf, n) != n)
-		_exit(100);
-}
 
 static volatile sig_atomic_t sys_ran, sys_code, sys_nr_ok, sys_arch_ok;
 

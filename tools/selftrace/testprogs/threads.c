@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testprog.h"
+
 #define NTHREADS 4
 #define NWRITES 3
 
 static int pfd[2];
 static pid_t mainpid;
-
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 1)
-		n = sizeof buf - 1;
-	if (write(1, buf, n) != n)
-		_exit(100);
-}
 
 static void *worker(void *arg)
 {
