@@ -356,10 +356,10 @@ func TestWorkloadPlanEnv(t *testing.T) {
 }
 
 // TestWorkloadRealOutput reads a real guest run (x86_64, TCG, 2026-12-07,
-// default sizes; the host was busy with other emulators, so the spread is
-// wide): every configuration applies and has five samples; strace costs
-// far more than selftrace on the syscall-bound workloads, and the filtered
-// strace less than the filtered selftrace.
+// default sizes, the host building kernels meanwhile): every configuration
+// applies and has five samples; strace costs far more than selftrace on the
+// syscall-bound workloads, and the filtered strace less than the filtered
+// selftrace.
 func TestWorkloadRealOutput(t *testing.T) {
 	out, err := os.ReadFile(filepath.Join("testdata", "x86_64-workloads.output"))
 	if err != nil {

@@ -116,6 +116,12 @@ func (e *env) runWith(t *testing.T, timeout time.Duration, extraEnv []string, ar
 		t.Fatalf("running selfptrace-vm: %v", err)
 	}
 	t.Logf("exit %d after %s", r.code, r.took.Round(time.Millisecond))
+	if r.code != 0 && r.stdout != "" {
+		// The summary (which tests failed, and how) is on standard
+		// output; a failing test usually prints only standard error's
+		// progress lines, so keep the verdict in the log.
+		t.Logf("stdout:\n%s", tailOf(r.stdout, 60))
+	}
 	return r
 }
 
