@@ -105,12 +105,16 @@ func fakeRoot(t *testing.T, e *env, edit func(root string)) string {
 	return root
 }
 
+// entryPatch is the patch of the series that hooks self ptrace into
+// kernel/entry/common.c.
+const entryPatch = "0003-entry-Add-self-ptrace.patch"
+
 // TestPatchThatDoesNotApply breaks a hunk of the series: the error names the
 // patch and the hunk, the exit code says the rig failed, nothing is cached.
 func TestPatchThatDoesNotApply(t *testing.T) {
 	e := needEnv(t)
 	root := fakeRoot(t, e, func(root string) {
-		p := filepath.Join(root, "patches", "linux-6.12", "0002-entry-add-self-ptrace.patch")
+		p := filepath.Join(root, "patches", "linux-6.12", entryPatch)
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +134,7 @@ func TestPatchThatDoesNotApply(t *testing.T) {
 	if r.code != 3 {
 		t.Errorf("exit %d, want 3", r.code)
 	}
-	for _, want := range []string{"0002-entry-add-self-ptrace.patch", "kernel/entry/common.c", "Hunk #1 FAILED"} {
+	for _, want := range []string{entryPatch, "kernel/entry/common.c", "Hunk #1 FAILED"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("error does not name %q:\n%s", want, r.stderr)
 		}

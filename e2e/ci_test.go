@@ -15,8 +15,13 @@ import (
 )
 
 // brokenPatch is a deliberately broken patch (si_errno 42 in the SIGSYS of
-// an interception): it builds and boots, and TestDelivery catches it.
-const brokenPatch = "0003a-entry-self-ptrace-report-a-bogus-si_errno.patch"
+// an interception): it builds and boots, and TestDelivery catches it. It
+// goes right after brokenAfter, the patch that gives x86_64 the feature:
+// before it no feature test can pass on x86_64.
+const (
+	brokenPatch = "0004a-entry-self-ptrace-report-a-bogus-si_errno.patch"
+	brokenAfter = "0004-"
+)
 
 var (
 	brokenOnce sync.Once
@@ -25,8 +30,8 @@ var (
 )
 
 // brokenCheckout returns a copy of the checkout whose series has the
-// broken patch inserted after patch 3 (of 6 then), shared by the compare
-// and bisect tests.
+// broken patch inserted after brokenAfter, shared by the compare and
+// bisect tests.
 func brokenCheckout(t *testing.T, e *env) string {
 	t.Helper()
 	brokenOnce.Do(func() {
@@ -60,7 +65,7 @@ func brokenCheckout(t *testing.T, e *env) string {
 		var lines []string
 		for _, l := range strings.Split(strings.TrimSpace(string(list)), "\n") {
 			lines = append(lines, l)
-			if strings.HasPrefix(l, "0003-") {
+			if strings.HasPrefix(l, brokenAfter) {
 				lines = append(lines, brokenPatch)
 			}
 		}
@@ -214,7 +219,7 @@ func TestBisectFindsBrokenPatch(t *testing.T) {
 	js := filepath.Join(dir, "bisect.json")
 	start := time.Now()
 	r := e.run(t, 60*time.Minute, "bisect", "--arch", "x86_64", "--series", filepath.Join(broken, "patches", "linux-6.12"),
-		"--run", "^TestDelivery$", "--tests", "./tests/selfptrace", "--good", "3", "--json", js, "--out", filepath.Join(dir, "out"))
+		"--run", "^TestDelivery$", "--tests", "./tests/selfptrace", "--good", "4", "--json", js, "--out", filepath.Join(dir, "out"))
 	t.Logf("bisect in %s:\n%s", time.Since(start).Round(time.Second), r.stdout)
 	if r.code != 0 {
 		t.Fatalf("bisect exited %d\n%s", r.code, tailOf(r.stderr, 40))
@@ -230,11 +235,11 @@ func TestBisectFindsBrokenPatch(t *testing.T) {
 	if err := json.Unmarshal(mustRead(t, js), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Culprit != brokenPatch || res.FirstBad != 4 {
-		t.Errorf("culprit %q (patch %d), want %s (patch 4)", res.Culprit, res.FirstBad, brokenPatch)
+	if res.Culprit != brokenPatch || res.FirstBad != 5 {
+		t.Errorf("culprit %q (patch %d), want %s (patch 5)", res.Culprit, res.FirstBad, brokenPatch)
 	}
 	n := len(seriesOf(t, broken))
-	if want := fmt.Sprintf("first bad patch: 4 of %d: %s", n, brokenPatch); !strings.Contains(r.stdout, want) {
+	if want := fmt.Sprintf("first bad patch: 5 of %d: %s", n, brokenPatch); !strings.Contains(r.stdout, want) {
 		t.Errorf("the output does not say %q", want)
 	}
 	t.Logf("bisect: %d probes, %d kernels built", len(res.Steps), res.Builds)
