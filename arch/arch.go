@@ -232,10 +232,15 @@ func Lookup(name string) (Spec, error) {
 }
 
 // Parse turns a --arch value into a list of specs: "all" gives every
-// architecture, otherwise a comma-separated list of names.
+// architecture, otherwise a comma-separated list of names. An empty value
+// (an unset variable in a script) is an error, not every architecture:
+// four cold kernel builds are not what a typo should start.
 func Parse(value string) ([]Spec, error) {
-	if value == "" || value == "all" {
+	if value == "all" {
 		return All(), nil
+	}
+	if strings.TrimSpace(value) == "" {
+		return nil, fmt.Errorf("empty architecture (known: %s, or all)", strings.Join(Names(), ", "))
 	}
 	seen := map[string]bool{}
 	var out []Spec

@@ -81,6 +81,12 @@ func TestLookupAndParse(t *testing.T) {
 	if _, err := Lookup("mips"); err == nil || !strings.Contains(err.Error(), "riscv64") {
 		t.Errorf("Lookup(mips) error %v does not list the known arches", err)
 	}
+	if _, err := Parse(""); err == nil || !strings.Contains(err.Error(), "empty architecture") {
+		t.Errorf(`Parse("") = %v, want the error "empty architecture": an unset variable must not mean four builds`, err)
+	}
+	if _, err := Parse(" "); err == nil {
+		t.Errorf(`Parse(" ") accepted`)
+	}
 	all, err := Parse("all")
 	if err != nil || len(all) != 4 {
 		t.Fatalf("Parse(all) = %d specs, %v; want x86_64, s390x, arm64, riscv64", len(all), err)

@@ -143,13 +143,22 @@ func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and maps flag errors to usage errors.
+// parse parses args and maps flag errors to usage errors. The flag
+// package would print the error and every flag before we print the error
+// again: a mistyped flag gets one line, naming where the flags are listed.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return errHelp
 		}
-		return usageError{err.Error()}
+		return usagef("%v ('selfptrace-vm help %s' lists the flags)", err, fs.Name())
 	}
 	return nil
 }

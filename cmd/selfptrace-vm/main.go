@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -104,7 +106,35 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'selfptrace-vm <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "Run 'selfptrace-vm help <command>' for the flags, examples and exit codes of a command;")
+	fmt.Fprintln(w, "'selfptrace-vm --version' for the build.")
+}
+
+// versionLine names the build: the module version or VCS revision the
+// binary was built from (with "+dirty" for uncommitted changes) and Go's.
+func versionLine() string {
+	version := "(devel)"
+	info, ok := debug.ReadBuildInfo()
+	if ok {
+		if info.Main.Version != "" {
+			version = info.Main.Version
+		}
+		var rev, dirty string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+		if rev != "" {
+			version += " " + rev[:min(12, len(rev))] + dirty
+		}
+	}
+	return fmt.Sprintf("selfptrace-vm %s %s %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // run is the whole program without process-wide effects, for tests.
@@ -113,8 +143,21 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		printUsage(stderr)
 		return exitUsage
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch args[0] {
+	case "-h", "--help", "help":
+		if args[0] == "help" && len(args) > 1 {
+			// help VERB: the verb's usage on standard output.
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return run(ctx, stdout, stdout, []string{args[1], "-h"})
+				}
+			}
+			return run(ctx, stdout, stderr, args[1:2])
+		}
 		printUsage(stdout)
+		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	}
 	e := &env{stdout: stdout, stderr: stderr}

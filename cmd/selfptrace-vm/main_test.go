@@ -23,7 +23,34 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--arch", "s390x", "--file", "/does/not/exist", "--", "x"}, exitUsage, "--file"},
 		{[]string{"help"}, exitOK, ""},
 		{[]string{"test", "-h"}, exitOK, ""},
+		// An unset $ARCH in a script is not "every architecture".
+		{[]string{"build", "--arch", ""}, exitUsage, "empty architecture"},
+		{[]string{"run", "--arch", "", "--", "true"}, exitUsage, "empty architecture"},
+		{[]string{"test", "--arch", ""}, exitUsage, "empty architecture"},
+		{[]string{"userland", "--arch", ""}, exitUsage, "empty architecture"},
+		{[]string{"help", "bisect"}, exitOK, ""},
+		{[]string{"help", "bogus"}, exitUsage, "unknown command"},
+		{[]string{"--version"}, exitOK, ""},
 	})
+}
+
+// TestHelpVerb: "help VERB" prints the verb's flags on standard output,
+// as "VERB -h" does; --version names the program and the Go version.
+func TestHelpVerb(t *testing.T) {
+	t.Chdir("../..")
+	var a, b, errb bytes.Buffer
+	if code := run(context.Background(), &a, &errb, []string{"help", "bisect"}); code != exitOK {
+		t.Fatalf("help bisect: exit %d: %s", code, errb.String())
+	}
+	run(context.Background(), &b, &b, []string{"bisect", "-h"})
+	if !strings.Contains(a.String(), "-good") || a.String() != b.String() {
+		t.Errorf("help bisect printed:\n%s\nbisect -h printed:\n%s", a.String(), b.String())
+	}
+	var v bytes.Buffer
+	run(context.Background(), &v, &v, []string{"--version"})
+	if !strings.HasPrefix(v.String(), "selfptrace-vm ") || !strings.Contains(v.String(), "go1.") {
+		t.Errorf("--version printed %q", v.String())
+	}
 }
 
 func TestGuestOutputFilter(t *testing.T) {

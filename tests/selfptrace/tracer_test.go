@@ -347,3 +347,94 @@ func waitStopped(tid int, ws *unix.WaitStatus) error {
 	}
 	return nil
 }
+
+// selfPtraceConfig is struct ptrace_self_ptrace_config.
+type selfPtraceConfig struct{ Mode uint64 }
+
+// configRequest makes PTRACE_GET/SET_SELF_PTRACE_CONFIG on tid with addr
+// size and data &cfg.
+func configRequest(req, tid int, size uintptr, cfg *selfPtraceConfig) unix.Errno {
+	_, e := sp.Ptrace(uintptr(req), uintptr(tid), size, uintptr(unsafe.Pointer(cfg)))
+	return e
+}
+
+// TestTracerConfig covers a tracer's access to the armed state of a
+// stopped tracee: the armed thread of the "tracee" helper is stopped by
+// PTRACE_INTERRUPT, the tracer reads its state, sets the modes of the
+// case (reading each back), detaches, and the thread's next call is
+// intercepted or not accordingly.
+// Contract: "A tracer can read and set a stopped tracee's armed state, as
+// Syscall User Dispatch offers with PTRACE_GET/SET_SYSCALL_USER_DISPATCH_CONFIG,
+// so that a checkpointed armed thread is restored armed."
+func TestTracerConfig(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		set         []uint64
+		intercepted bool
+	}{
+		{"read", nil, true},
+		{"clear", []uint64{sp.PtraceSelfOff}, false},
+		{"clear_then_set", []uint64{sp.PtraceSelfOff, sp.PtraceSelfOn}, true},
+		{"set_armed", []uint64{sp.PtraceSelfOn}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sp.Require(t)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			tr := startTracee(t, "tracee")
+			tid := tr.tid
+			size := unsafe.Sizeof(selfPtraceConfig{})
+			var cfg selfPtraceConfig
+			// Not traced: as every request on a task that is not a
+			// stopped tracee of ours.
+			if e := configRequest(sp.PtraceGetSelfPtraceConfig, tid, size, &cfg); e != unix.ESRCH {
+				t.Errorf("PTRACE_GET_SELF_PTRACE_CONFIG on a thread that is not traced: %s, want ESRCH", sp.ErrnoName(e))
+			}
+			var ws unix.WaitStatus
+			if err := seize(tid, 0, tr.stdin, &ws); err != nil {
+				out, _ := tr.finish()
+				t.Fatalf("%v\ntracee output:\n%s", err, out)
+			}
+			cfg = selfPtraceConfig{Mode: 0xdead}
+			if e := configRequest(sp.PtraceGetSelfPtraceConfig, tid, size, &cfg); e != 0 || cfg.Mode != sp.PtraceSelfOn {
+				t.Errorf("PTRACE_GET_SELF_PTRACE_CONFIG of the armed thread: %s, mode %#x, want 0 and PTRACE_SELF_ON", sp.ErrnoName(e), cfg.Mode)
+			}
+			for _, bad := range []struct {
+				req  int
+				size uintptr
+				mode uint64
+			}{
+				{sp.PtraceGetSelfPtraceConfig, size + 8, 0},
+				{sp.PtraceGetSelfPtraceConfig, size - 1, 0},
+				{sp.PtraceSetSelfPtraceConfig, size - 1, sp.PtraceSelfOff},
+				{sp.PtraceSetSelfPtraceConfig, size, 1},
+				{sp.PtraceSetSelfPtraceConfig, size, sp.PtraceSelfOff | 1<<32},
+			} {
+				cfg := selfPtraceConfig{Mode: bad.mode}
+				if e := configRequest(bad.req, tid, bad.size, &cfg); e != unix.EINVAL {
+					t.Errorf("request %#x with size %d, mode %#x: %s, want EINVAL", bad.req, bad.size, bad.mode, sp.ErrnoName(e))
+				}
+			}
+			for _, mode := range c.set {
+				cfg := selfPtraceConfig{Mode: mode}
+				if e := configRequest(sp.PtraceSetSelfPtraceConfig, tid, size, &cfg); e != 0 {
+					t.Errorf("PTRACE_SET_SELF_PTRACE_CONFIG %#x: %s", mode, sp.ErrnoName(e))
+				}
+				cfg = selfPtraceConfig{Mode: 0xdead}
+				if e := configRequest(sp.PtraceGetSelfPtraceConfig, tid, size, &cfg); e != 0 || cfg.Mode != mode {
+					t.Errorf("after setting %#x: %s, mode %#x", mode, sp.ErrnoName(e), cfg.Mode)
+				}
+			}
+			if _, e := sp.Ptrace(unix.PTRACE_DETACH, uintptr(tid), 0, 0); e != 0 {
+				t.Errorf("PTRACE_DETACH: %s", sp.ErrnoName(e))
+			}
+			out, werr := tr.finish()
+			switch {
+			case c.intercepted && (werr != nil || !strings.Contains(out, "tracee: ok")):
+				t.Errorf("the thread, left armed by the tracer, did not have its next call intercepted once: %v\n%s", werr, out)
+			case !c.intercepted && !strings.Contains(out, "0 interceptions, want 1"):
+				t.Errorf("the thread, disarmed by the tracer, still had its next call intercepted: %v\n%s", werr, out)
+			}
+		})
+	}
+}

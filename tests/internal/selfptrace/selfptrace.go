@@ -36,6 +36,13 @@ const (
 	PtraceSelfOn  = 0x4281 // ptrace(PTRACE_SELF_ON, 0, 0, 0): arm the calling thread
 	PtraceSelfOff = 0x4282 // ptrace(PTRACE_SELF_OFF, 0, 0, 0): disarm it
 
+	// A tracer's access to a stopped tracee's armed state (the series'
+	// Documentation, "Tracers and checkpoint/restore"): addr is the size
+	// of struct ptrace_self_ptrace_config { __u64 mode; }, data points to
+	// it, mode is PtraceSelfOn or PtraceSelfOff.
+	PtraceSetSelfPtraceConfig = 0x4283
+	PtraceGetSelfPtraceConfig = 0x4284
+
 	SysSeccomp      = 1 // si_code of a seccomp SECCOMP_RET_TRAP SIGSYS
 	SysUserDispatch = 2 // si_code of a Syscall User Dispatch SIGSYS
 	SysSelfPtrace   = 3 // si_code of a self-ptrace SIGSYS
