@@ -62,6 +62,10 @@ func ParseProfile(name string) (Profile, error) {
 func (p Profile) IsDefault() bool { return p.Name == "" || p.Name == DefaultProfile }
 
 // name is the profile's name, DefaultProfile for the zero value.
+// Label is the profile's name as reports show it (the default profile's
+// name for the zero Profile).
+func (p Profile) Label() string { return p.name() }
+
 func (p Profile) name() string {
 	if p.IsDefault() {
 		return DefaultProfile

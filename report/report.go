@@ -266,8 +266,12 @@ func directive(status string) string {
 func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
-		fmt.Fprintf(w, "%-7s %-10s kernel %s (%s, %s) accel=%s smp=%d  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
-			r.Arch, strings.ToUpper(string(r.Outcome)), r.Kernel.Version, Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile), CacheState(r.Kernel.CacheHit), r.Accel, r.SMP,
+		kernel := fmt.Sprintf("%s (%s, %s)", r.Kernel.Version, Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile), CacheState(r.Kernel.CacheHit))
+		if r.Kernel.Image == "" {
+			kernel = fmt.Sprintf("not built (%s)", Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile))
+		}
+		fmt.Fprintf(w, "%-7s %-10s kernel %s accel=%s smp=%d  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
+			r.Arch, strings.ToUpper(string(r.Outcome)), kernel, r.Accel, r.SMP,
 			c[Pass], c[Fail], c[Timeout], c[Skip], r.Timings.Total, r.Timings.KernelBuild, r.Timings.Initramfs, r.Timings.Boot, r.Timings.Tests)
 		var bad []Test
 		for _, t := range r.Tests {

@@ -129,7 +129,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	slow := time.Duration(max(o.Kernel.Profile.Slowdown, 1))
 	o.TestTimeout *= slow
 	o.Timeouts = o.Timeouts.Times(int(slow))
-	res := &Result{ExitStatus: -1, Run: report.Run{Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{}}}
+	// What was asked, before anything runs: a run that fails before its
+	// kernel is built still says which kernel it was to boot, and how.
+	res := &Result{ExitStatus: -1, Run: report.Run{
+		Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{},
+		Kernel: report.Kernel{Patched: !o.Kernel.Vanilla, Profile: o.Kernel.Profile.Label()},
+		Accel:  cmp.Or(string(o.Accel), "auto"),
+		SMP:    cmp.Or(o.SMP, vm.DefaultSMP),
+	}}
 	fail := func(err error) (*Result, error) {
 		res.Run.Error = err.Error()
 		res.Run.Timings.Total = report.Seconds(time.Since(start))

@@ -96,6 +96,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := o.validateWorkloads(fs, b.userland != nil); err != nil {
 		return err
 	}
+	// The paths given; the defaults' directory is made when they are written.
+	for _, p := range []string{o.jsonOut, o.pngOut, o.workloadPNG, o.mdOut} {
+		if p == stdoutPath {
+			return usagef("bench writes its outputs to files (standard output has the tables): name a file instead of -")
+		}
+	}
+	if err := checkOutputs(outputFile{"json", o.jsonOut}, outputFile{"png", o.pngOut},
+		outputFile{"workload-png", o.workloadPNG}, outputFile{"markdown", o.mdOut}); err != nil {
+		return err
+	}
 	if o.jsonOut == "" {
 		o.jsonOut = filepath.Join(b.root, "out", "bench", "bench.json")
 	}

@@ -45,6 +45,9 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	if err == nil {
 		err = b.finish(false)
 	}
+	if err == nil {
+		err = checkOutputs(outputFile{"json", jsonOut})
+	}
 	if err == nil && filter == "" && !kselftests {
 		err = usagef("--run is required: the test to bisect by")
 	}

@@ -54,6 +54,9 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if err := b.finish(true); err != nil {
 		return err
 	}
+	if err := checkOutputs(outputFile{"json", jsonOut}); err != nil {
+		return err
+	}
 	if suite != "kselftest" && suite != "go" {
 		return usagef("--suite must be kselftest or go, not %q", suite)
 	}

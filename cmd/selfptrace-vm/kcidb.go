@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
-	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kcidb"
 	"github.com/selfptrace/selfptrace-vm/report"
@@ -16,7 +16,7 @@ import (
 // writeKCIDB writes the results of `test` as a KCIDB v5 report: the
 // checkout is the kernel source plus the series, one build per
 // architecture, one test per guest result.
-func writeKCIDB(ctx context.Context, c *common, rs report.Results, start time.Time, path string) error {
+func writeKCIDB(ctx context.Context, c *common, rs report.Results, start time.Time, stdout io.Writer, f outputFile) error {
 	seriesDir := filepath.Join(c.root, "patches", "linux-6.12")
 	var series []kbuild.Patch
 	if !c.vanilla {
@@ -48,8 +48,5 @@ func writeKCIDB(ctx context.Context, c *common, rs report.Results, start time.Ti
 	if err := rep.Write(&buf); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return writeOutput(stdout, f, buf.Bytes())
 }

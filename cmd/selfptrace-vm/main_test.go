@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/selfptrace/selfptrace-vm/report"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -113,5 +117,65 @@ func TestIsGoRun(t *testing.T) {
 		if got := isGoRun(strings.Fields(cmd)); got != want {
 			t.Errorf("isGoRun(%q) = %v, want %v", cmd, got, want)
 		}
+	}
+}
+
+// TestFailedRunSaysWhatWasAsked: a run that fails before its kernel is
+// built (a kernel source that does not exist) still reports the kernel it
+// was to boot (patched), the accelerator and vCPUs asked for, and says
+// "not built".
+func TestFailedRunSaysWhatWasAsked(t *testing.T) {
+	t.Chdir("../..")
+	js := t.TempDir() + "/r.json"
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &out, &errb, []string{"test", "--arch", "x86_64", "--accel", "tcg", "--smp", "3",
+		"--kernel-src", "/nonexistent-selfptrace-src", "--json", js, "--out", t.TempDir()})
+	if code != exitRig {
+		t.Fatalf("exit %d, want %d\n%s", code, exitRig, errb.String())
+	}
+	if s := out.String(); !strings.Contains(s, "kernel not built (patched)") || !strings.Contains(s, "accel=tcg smp=3") {
+		t.Errorf("summary:\n%s", s)
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs report.Results
+	if err := json.Unmarshal(b, &rs); err != nil || len(rs.Runs) != 1 {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if k := rs.Runs[0].Kernel; !k.Patched || k.Image != "" || rs.Runs[0].Accel != "tcg" || rs.Runs[0].SMP != 3 {
+		t.Errorf("JSON run: %+v", rs.Runs[0])
+	}
+}
+
+// TestOutputPaths: every output path is checked before any work, "-" is
+// standard output (then the summary goes to standard error), and nothing
+// creates a missing directory.
+func TestOutputPaths(t *testing.T) {
+	t.Chdir("../..")
+	dir := t.TempDir()
+	checkExits(t, []exitCase{
+		{[]string{"test", "--arch", "x86_64", "--json", "/nonexistent-selfptrace-dir/r.json"}, exitUsage, "does not exist"},
+		{[]string{"test", "--arch", "x86_64", "--junit", dir}, exitUsage, "is a directory"},
+		{[]string{"test", "--arch", "x86_64", "--json", "-", "--ktap", "-"}, exitUsage, "only one output"},
+		{[]string{"run", "--arch", "x86_64", "--json", "-", "--", "true"}, exitUsage, "name a file"},
+		{[]string{"compare", "--arch", "x86_64", "--json", "/nonexistent-selfptrace-dir/c.json"}, exitUsage, "does not exist"},
+		{[]string{"bisect", "--arch", "x86_64", "--run", "X", "--json", "/nonexistent-selfptrace-dir/b.json"}, exitUsage, "does not exist"},
+		{[]string{"bench", "--arch", "x86_64", "--markdown", "/nonexistent-selfptrace-dir/b.md"}, exitUsage, "does not exist"},
+	})
+	if _, err := os.Stat("/nonexistent-selfptrace-dir"); err == nil {
+		t.Error("a rejected output path created its directory")
+	}
+	// "-": the JSON on standard output, the summary on standard error.
+	var out, errb bytes.Buffer
+	run(context.Background(), &out, &errb, []string{"test", "--arch", "x86_64", "--accel", "tcg",
+		"--kernel-src", "/nonexistent-selfptrace-src", "--json", "-", "--out", t.TempDir()})
+	var rs report.Results
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil || len(rs.Runs) != 1 {
+		t.Errorf("--json -: standard output is not the JSON: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(errb.String(), "kernel not built") {
+		t.Errorf("--json -: the summary is not on standard error:\n%s", errb.String())
 	}
 }

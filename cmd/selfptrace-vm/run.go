@@ -36,6 +36,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := b.finish(false); err != nil {
 		return err
 	}
+	jsonFile := outputFile{"json", jsonOut}
+	if jsonOut == stdoutPath {
+		return usagef("--json -: standard output carries the guest command's output; name a file")
+	}
+	if err := checkOutputs(jsonFile); err != nil {
+		return err
+	}
 	a := b.archs[0]
 	o := b.options(a, plan.Run)
 	o.Command = fs.Args()
@@ -48,10 +55,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		o.Console = &guestOutput{w: e.stdout}
 	}
 	res, err := rig.Run(ctx, o)
-	if jsonOut != "" {
-		if werr := writeOutputs(report.Results{Runs: []report.Run{res.Run}}, jsonOut, "", ""); werr != nil && err == nil {
-			err = werr
-		}
+	if werr := writeOutputs(e.stdout, report.Results{Runs: []report.Run{res.Run}}, jsonFile); werr != nil {
+		// The verdict stays the guest's; the file's error is said.
+		fmt.Fprintf(e.stderr, "selfptrace-vm run: %v\n", werr)
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/selfptrace/selfptrace-vm/arch"
 	"github.com/selfptrace/selfptrace-vm/initramfs/plan"
-	"github.com/selfptrace/selfptrace-vm/internal/fsutil"
 	"github.com/selfptrace/selfptrace-vm/report"
 	"github.com/selfptrace/selfptrace-vm/rig"
 )
@@ -60,6 +60,14 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	} else if len(packages) == 0 {
 		return usagef("--tests names no package")
 	}
+	files := []outputFile{{"json", jsonOut}, {"junit", junitOut}, {"ktap", ktapOut}, {"kcidb", kcidbOut}}
+	if err := checkOutputs(files...); err != nil {
+		return err
+	}
+	summary := e.stdout
+	if anyToStdout(files...) {
+		summary = e.stderr // standard output carries a result file
+	}
 	start := time.Now()
 	rep := newReporter(e.stderr)
 	results := report.Results{Runs: make([]report.Run, len(b.archs))}
@@ -78,14 +86,15 @@ func runTest(ctx context.Context, e *env, args []string) error {
 		results.Runs[i] = res.Run
 		return err
 	})
-	results.WriteSummary(e.stdout)
-	if err := writeOutputs(results, jsonOut, junitOut, ktapOut); err != nil {
-		return err
-	}
+	results.WriteSummary(summary)
+	// Every requested file is written, whatever happened to the others,
+	// and a file that cannot be written does not change the verdict.
+	werr := writeOutputs(e.stdout, results, files[:3]...)
 	if kcidbOut != "" {
-		if err := writeKCIDB(ctx, &b.common, results, start, kcidbOut); err != nil {
-			return err
-		}
+		werr = errors.Join(werr, writeKCIDB(ctx, &b.common, results, start, e.stdout, files[3]))
+	}
+	if werr != nil {
+		fmt.Fprintf(e.stderr, "selfptrace-vm test: %v\n", werr)
 	}
 	if rigErr != nil {
 		return rigErr
@@ -93,31 +102,30 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	if !results.Passed() {
 		return failure{}
 	}
+	if werr != nil {
+		return exitStatus{exitRig}
+	}
 	return nil
 }
 
-// writeOutputs writes each requested result file atomically.
-func writeOutputs(rs report.Results, jsonOut, junitOut, ktapOut string) error {
-	for _, o := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{
-		{jsonOut, rs.WriteJSON},
-		{junitOut, rs.WriteJUnit},
-		{ktapOut, rs.WriteKTAP},
-	} {
-		if o.path == "" {
+// writeOutputs writes the results as JSON, JUnit XML and KTAP to files
+// (in that order; an empty path is not asked for), each atomically or to
+// standard output, and returns every error.
+func writeOutputs(stdout io.Writer, rs report.Results, files ...outputFile) error {
+	writers := []func(io.Writer) error{rs.WriteJSON, rs.WriteJUnit, rs.WriteKTAP}
+	var errs []error
+	for i, f := range files {
+		if f.path == "" {
 			continue
 		}
 		var sb strings.Builder
-		if err := o.write(&sb); err != nil {
-			return err
+		if err := writers[i](&sb); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		if err := fsutil.WriteFileAtomic(o.path, []byte(sb.String()), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", o.path, err)
-		}
+		errs = append(errs, writeOutput(stdout, f, []byte(sb.String())))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // absPaths resolves result paths against the directory the user ran from.
