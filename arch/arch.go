@@ -18,6 +18,9 @@ type Spec struct {
 	GOARCH string
 	// KernelArch is the kernel's ARCH= value.
 	KernelArch string
+	// KernelDir is the arch's directory under arch/ in the kernel tree
+	// (the kernel's SRCARCH).
+	KernelDir string
 	// CrossCompile is the CROSS_COMPILE= prefix; empty for a native build.
 	CrossCompile string
 	// CrossPackage is the Debian package with the cross compiler.
@@ -78,6 +81,7 @@ var specs = []Spec{
 		Aliases:      []string{"amd64", "x86-64"},
 		GOARCH:       "amd64",
 		KernelArch:   "x86_64",
+		KernelDir:    "x86",
 		CrossCompile: "",
 		CrossPackage: "gcc",
 		KernelImage:  "arch/x86/boot/bzImage",
@@ -108,6 +112,7 @@ var specs = []Spec{
 		Aliases:      []string{"s390"},
 		GOARCH:       "s390x",
 		KernelArch:   "s390",
+		KernelDir:    "s390",
 		CrossCompile: "s390x-linux-gnu-",
 		CrossPackage: "gcc-s390x-linux-gnu",
 		KernelImage:  "arch/s390/boot/bzImage",
@@ -134,6 +139,7 @@ var specs = []Spec{
 		Aliases:      []string{"aarch64"},
 		GOARCH:       "arm64",
 		KernelArch:   "arm64",
+		KernelDir:    "arm64",
 		CrossCompile: "aarch64-linux-gnu-",
 		CrossPackage: "gcc-aarch64-linux-gnu",
 		KernelImage:  "arch/arm64/boot/Image",
@@ -168,6 +174,7 @@ var specs = []Spec{
 		Aliases:      []string{"riscv"},
 		GOARCH:       "riscv64",
 		KernelArch:   "riscv",
+		KernelDir:    "riscv",
 		CrossCompile: "riscv64-linux-gnu-",
 		CrossPackage: "gcc-riscv64-linux-gnu",
 		KernelImage:  "arch/riscv/boot/Image",

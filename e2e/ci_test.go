@@ -211,7 +211,7 @@ func TestCompareGate(t *testing.T) {
 }
 
 // TestBisectFindsBrokenPatch bisects the broken copy of the series on
-// x86_64 by TestDelivery and must name the broken patch.
+// x86_64 by TestDelivery, without --good, and must name the broken patch.
 func TestBisectFindsBrokenPatch(t *testing.T) {
 	e := needEnv(t)
 	broken := brokenCheckout(t, e)
@@ -219,7 +219,7 @@ func TestBisectFindsBrokenPatch(t *testing.T) {
 	js := filepath.Join(dir, "bisect.json")
 	start := time.Now()
 	r := e.run(t, 60*time.Minute, "bisect", "--arch", "x86_64", "--series", filepath.Join(broken, "patches", "linux-6.12"),
-		"--run", "^TestDelivery$", "--tests", "./tests/selfptrace", "--good", "4", "--json", js, "--out", filepath.Join(dir, "out"))
+		"--run", "^TestDelivery$", "--tests", "./tests/selfptrace", "--json", js, "--out", filepath.Join(dir, "out"))
 	t.Logf("bisect in %s:\n%s", time.Since(start).Round(time.Second), r.stdout)
 	if r.code != 0 {
 		t.Fatalf("bisect exited %d\n%s", r.code, tailOf(r.stderr, 40))
@@ -234,6 +234,10 @@ func TestBisectFindsBrokenPatch(t *testing.T) {
 	}
 	if err := json.Unmarshal(mustRead(t, js), &res); err != nil {
 		t.Fatal(err)
+	}
+	// No --good: the good end is the patch that gives x86_64 the feature.
+	if !strings.Contains(r.stderr, "bisect: good end 4 of") {
+		t.Errorf("bisect did not choose the x86_64 feature patch (4) as its good end:\n%s", tailOf(r.stderr, 20))
 	}
 	if res.Culprit != brokenPatch || res.FirstBad != 5 {
 		t.Errorf("culprit %q (patch %d), want %s (patch 5)", res.Culprit, res.FirstBad, brokenPatch)

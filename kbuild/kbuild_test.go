@@ -222,3 +222,37 @@ func TestParseProfile(t *testing.T) {
 		t.Errorf("ParseProfile(fast): %v, want an error naming the profiles", err)
 	}
 }
+
+// TestFeaturePatch reads the project's series: each arch gets the feature
+// from the patch that selects HAVE_ARCH_SELF_PTRACE in its Kconfig, after
+// the generic code, which selects it for none.
+func TestFeaturePatch(t *testing.T) {
+	series, err := ReadSeries("../patches/linux-6.12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	generic := 0
+	for i, p := range series {
+		if strings.Contains(p.Name, "entry-Add-self-ptrace") {
+			generic = i + 1
+		}
+	}
+	if generic == 0 {
+		t.Fatal("no generic entry patch in the series")
+	}
+	seen := map[int]string{}
+	for _, a := range arch.All() {
+		k := FeaturePatch(series, a.KernelDir)
+		if k <= generic || k > len(series) {
+			t.Errorf("%s: the feature from patch %d, want one after the generic code (patch %d)", a.Name, k, generic)
+			continue
+		}
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s and %s get the feature from the same patch %d", a.Name, other, k)
+		}
+		seen[k] = a.Name
+	}
+	if k := FeaturePatch(series, "loongarch"); k != 0 {
+		t.Errorf("loongarch gets the feature from patch %d: no untested arch may", k)
+	}
+}

@@ -45,3 +45,23 @@ func ReadSeries(dir string) ([]Patch, error) {
 	}
 	return out, nil
 }
+
+// FeaturePatch returns the number of leading patches of series from which
+// the architecture whose directory under arch/ is kernelDir has self
+// ptrace: the patch that adds "select HAVE_ARCH_SELF_PTRACE" to its
+// Kconfig, counted from 1. It returns 0 if no patch does.
+func FeaturePatch(series []Patch, kernelDir string) int {
+	kconfig := "+++ b/arch/" + kernelDir + "/Kconfig"
+	for i, p := range series {
+		in := false
+		for _, line := range strings.Split(string(p.Content), "\n") {
+			switch {
+			case strings.HasPrefix(line, "+++ "):
+				in = line == kconfig
+			case in && strings.HasPrefix(line, "+") && strings.Contains(line, "select HAVE_ARCH_SELF_PTRACE"):
+				return i + 1
+			}
+		}
+	}
+	return 0
+}

@@ -32,7 +32,7 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	b.register(fs, false)
 	fs.StringVar(&filter, "run", "", "the top-level guest tests to judge by (regular expression, required)")
 	fs.StringVar(&seriesDir, "series", "", "the quilt series to search (default: patches/linux-6.12 of the checkout)")
-	fs.IntVar(&good, "good", 0, "number of leading patches under which the test passes")
+	fs.IntVar(&good, "good", -1, "number of leading patches under which the test passes (default: the patch that gives the arch the feature, where a feature test can first pass; 0 if no patch does)")
 	fs.IntVar(&bad, "bad", -1, "number of leading patches under which the test fails (default: the whole series)")
 	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
 	fs.StringVar(&jsonOut, "json", "", "write the steps, the culprit and the number of kernels built as JSON to this file")
@@ -117,6 +117,16 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	if bad < 0 {
 		bad = len(series)
 	}
+	if !flagSet(fs, "good") {
+		// Before the patch that selects HAVE_ARCH_SELF_PTRACE for the
+		// arch no feature test can pass: the good end is that patch.
+		good = kbuild.FeaturePatch(series, a.KernelDir)
+		why := "no patch gives " + a.Name + " the feature"
+		if good > 0 {
+			why = series[good-1].Name + " gives " + a.Name + " the feature"
+		}
+		fmt.Fprintf(e.stderr, "bisect: good end %d of %d patches (%s; --good overrides)\n", good, len(series), why)
+	}
 	if good < 0 || bad > len(series) || good >= bad {
 		return usagef("need 0 <= --good < --bad <= %d (the series has %d patches); got %d and %d", len(series), len(series), good, bad)
 	}
@@ -129,8 +139,11 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 		return probe(ctx, fmt.Sprintf("patches-%d", k), dir)
 	})
 	if err != nil {
-		if errors.Is(err, bisect.ErrNotBad) || errors.Is(err, bisect.ErrNotGood) {
-			return failure{fmt.Sprintf("%v; choose --good and --bad so that the test passes at one and fails at the other", err)}
+		switch {
+		case errors.Is(err, bisect.ErrNotGood):
+			return failure{fmt.Sprintf("%v (%d patches); give --good K with a K where it passes (0 for a test that does not need the feature, or a prefix that ends before the breakage)", err, good)}
+		case errors.Is(err, bisect.ErrNotBad):
+			return failure{fmt.Sprintf("%v (%d patches): there is nothing to bisect; give --bad N with an N where it fails", err, bad)}
 		}
 		return err
 	}
