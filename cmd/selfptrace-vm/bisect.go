@@ -48,6 +48,12 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	if err == nil {
 		err = checkOutputs(outputFile{"json", jsonOut})
 	}
+	if err == nil {
+		err = notWith(fs, step, "with --step: git bisect chooses the kernel tree's commits, and --kernel-src is built as it is", "good", "bad", "series")
+	}
+	if err == nil {
+		err = notWith(fs, kselftests, "with --kselftest: the kselftests are judged whole", "run", "tests")
+	}
 	if err == nil && filter == "" && !kselftests {
 		err = usagef("--run is required: the test to bisect by")
 	}

@@ -17,8 +17,11 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := notWith(fs, true, "to build: it boots nothing (the build's progress is on standard error)", "v"); err != nil {
+		return err
 	}
 	if err := c.finish(true); err != nil {
 		return err
@@ -41,6 +44,12 @@ func runCacheKey(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("cache-key", e.stderr, "--arch "+arch.Usage(true)+" [--vanilla] [--kernel-src P]")
 	c.register(fs, true)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := notWith(fs, true, "to cache-key: it prints keys and builds nothing", "v", "j"); err != nil {
 		return err
 	}
 	if err := c.finish(true); err != nil {

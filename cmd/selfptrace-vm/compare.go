@@ -60,6 +60,9 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if suite != "kselftest" && suite != "go" {
 		return usagef("--suite must be kselftest or go, not %q", suite)
 	}
+	if err := notWith(fs, suite == "kselftest", "with --suite kselftest (the kselftests run whole; --suite go runs --tests and --run)", "run", "tests"); err != nil {
+		return err
+	}
 	if filter != "" {
 		if _, err := regexp.Compile(filter); err != nil {
 			return usagef("--run: %v", err)

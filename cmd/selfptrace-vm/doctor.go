@@ -23,6 +23,9 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	var missing []string
 	for _, t := range hosttools.All(arch.All()) {
 		if p, err := exec.LookPath(t.Name); err == nil {

@@ -172,3 +172,26 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
+
+// notWith refuses the flags names when cond holds: a verb takes only the
+// flags it uses, and a flag that cannot apply is a usage error naming the
+// conflict (why), never silently ignored.
+func notWith(fs *flag.FlagSet, cond bool, why string, names ...string) error {
+	if !cond {
+		return nil
+	}
+	for _, n := range names {
+		if flagSet(fs, n) {
+			return usagef("--%s does not apply %s", n, why)
+		}
+	}
+	return nil
+}
+
+// noArgs refuses positional arguments.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	return nil
+}

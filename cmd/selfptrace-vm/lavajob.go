@@ -34,14 +34,24 @@ func runLavaJob(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := notWith(fs, true, "to lava-job: the lab's device chooses the accelerator, and the job's limits are --job-minutes and --test-minutes",
+		"accel", "boot-timeout", "idle-timeout", "run-timeout"); err != nil {
+		return err
+	}
+	if jobMinutes < 1 || testMinutes < 1 || testMinutes > jobMinutes {
+		return usagef("need 1 <= --test-minutes <= --job-minutes (got %d and %d)", testMinutes, jobMinutes)
 	}
 	if fs.Lookup("out").Value.String() == "" {
 		return usagef("--out is required: the directory for the job, the device description, the kernel and the initramfs")
 	}
 	if err := b.finish(false); err != nil {
 		return err
+	}
+	if !b.prof.IsDefault() {
+		return usagef("--profile %s: lava-job makes jobs of the default profile only", b.profile)
 	}
 	if filter != "" {
 		if _, err := regexp.Compile(filter); err != nil {

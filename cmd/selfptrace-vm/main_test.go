@@ -35,6 +35,20 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"help", "bisect"}, exitOK, ""},
 		{[]string{"help", "bogus"}, exitUsage, "unknown command"},
 		{[]string{"--version"}, exitOK, ""},
+		// Flags that cannot apply are refused, never ignored.
+		{[]string{"compare", "--arch", "x86_64", "--run", "TestX"}, exitUsage, "--run does not apply with --suite kselftest"},
+		{[]string{"test", "--arch", "x86_64", "--kselftest", "--tests", "./tests/smoke"}, exitUsage, "--tests does not apply with --kselftest"},
+		{[]string{"test", "--arch", "x86_64", "--kselftest", "--run", "vmaccess"}, exitUsage, "--run does not apply with --kselftest"},
+		{[]string{"shell", "--arch", "x86_64", "--idle-timeout", "5s"}, exitUsage, "--idle-timeout does not apply to shell"},
+		{[]string{"shell", "--arch", "x86_64", "--gdb-wait"}, exitUsage, "--gdb-wait does not apply without --gdb"},
+		{[]string{"lava-job", "--arch", "x86_64", "--out", "x", "--accel", "tcg"}, exitUsage, "--accel does not apply to lava-job"},
+		{[]string{"lava-job", "--arch", "x86_64", "--out", "x", "--job-minutes", "-5"}, exitUsage, "--job-minutes"},
+		{[]string{"lava-job", "--arch", "x86_64", "--out", "x", "--profile", "debug"}, exitUsage, "default profile only"},
+		{[]string{"build", "--arch", "x86_64", "-v"}, exitUsage, "--v does not apply to build"},
+		// In --step mode every error aborts git bisect (128).
+		{[]string{"bisect", "--arch", "x86_64", "--step", "--run", "X", "--good", "2"}, exitAbort, "--good does not apply with --step"},
+		{[]string{"doctor", "extra"}, exitUsage, "unexpected arguments"},
+		{[]string{"cache-key", "--arch", "x86_64", "extra", "args"}, exitUsage, "unexpected arguments"},
 	})
 }
 

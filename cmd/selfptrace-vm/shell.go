@@ -35,8 +35,14 @@ func runShell(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := notWith(fs, true, "to shell: an interactive session has no per-test, idle or whole-run limit", "timeout", "idle-timeout", "run-timeout"); err != nil {
+		return err
+	}
+	if err := notWith(fs, !gdb, "without --gdb", "gdb-port", "gdb-wait"); err != nil {
+		return err
 	}
 	if err := b.finish(false); err != nil {
 		return err

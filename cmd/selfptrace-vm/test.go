@@ -41,6 +41,9 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	if err := b.finish(true); err != nil {
 		return err
 	}
+	if err := notWith(fs, kselftests, "with --kselftest: the kselftests run whole, instead of the Go suite", "tests", "run", "userland"); err != nil {
+		return err
+	}
 	if filter != "" {
 		if _, err := regexp.Compile(filter); err != nil {
 			return usagef("--run: %v", err)
