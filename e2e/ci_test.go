@@ -11,17 +11,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selfptrace/selfptrace-vm/arch"
+	"github.com/selfptrace/selfptrace-vm/kbuild"
 	"github.com/selfptrace/selfptrace-vm/kcidb"
 )
 
 // brokenPatch is a deliberately broken patch (si_errno 42 in the SIGSYS of
 // an interception): it builds and boots, and TestDelivery catches it. It
-// goes right after brokenAfter, the patch that gives x86_64 the feature:
-// before it no feature test can pass on x86_64.
-const (
-	brokenPatch = "0004a-entry-self-ptrace-report-a-bogus-si_errno.patch"
-	brokenAfter = "0004-"
-)
+// goes right after the patch that gives x86_64 the feature
+// (kbuild.FeaturePatch): before it no feature test can pass on x86_64.
+const brokenPatch = "broken-entry-self-ptrace-report-a-bogus-si_errno.patch"
+
+// x86FeaturePatch returns the number of the series patch that gives
+// x86_64 the feature, and its name.
+func x86FeaturePatch(t *testing.T, root string) (int, string) {
+	t.Helper()
+	series, err := kbuild.ReadSeries(filepath.Join(root, "patches", "linux-6.12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x86, err := arch.Lookup("x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kbuild.FeaturePatch(series, x86.KernelDir)
+	if k == 0 {
+		t.Fatal("no patch of the series gives x86_64 the feature")
+	}
+	return k, series[k-1].Name
+}
 
 var (
 	brokenOnce sync.Once
@@ -30,7 +48,7 @@ var (
 )
 
 // brokenCheckout returns a copy of the checkout whose series has the
-// broken patch inserted after brokenAfter, shared by the compare and
+// broken patch inserted after the x86_64 feature patch, shared by the compare and
 // bisect tests.
 func brokenCheckout(t *testing.T, e *env) string {
 	t.Helper()
@@ -62,10 +80,11 @@ func brokenCheckout(t *testing.T, e *env) string {
 			brokenErr = err
 			return
 		}
+		_, after := x86FeaturePatch(t, e.root)
 		var lines []string
 		for _, l := range strings.Split(strings.TrimSpace(string(list)), "\n") {
 			lines = append(lines, l)
-			if strings.HasPrefix(l, brokenAfter) {
+			if l == after {
 				lines = append(lines, brokenPatch)
 			}
 		}
@@ -236,14 +255,15 @@ func TestBisectFindsBrokenPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No --good: the good end is the patch that gives x86_64 the feature.
-	if !strings.Contains(r.stderr, "bisect: good end 4 of") {
-		t.Errorf("bisect did not choose the x86_64 feature patch (4) as its good end:\n%s", tailOf(r.stderr, 20))
+	good, _ := x86FeaturePatch(t, e.root)
+	if want := fmt.Sprintf("bisect: good end %d of", good); !strings.Contains(r.stderr, want) {
+		t.Errorf("bisect did not choose the x86_64 feature patch (%d) as its good end:\n%s", good, tailOf(r.stderr, 20))
 	}
-	if res.Culprit != brokenPatch || res.FirstBad != 5 {
-		t.Errorf("culprit %q (patch %d), want %s (patch 5)", res.Culprit, res.FirstBad, brokenPatch)
+	if res.Culprit != brokenPatch || res.FirstBad != good+1 {
+		t.Errorf("culprit %q (patch %d), want %s (patch %d)", res.Culprit, res.FirstBad, brokenPatch, good+1)
 	}
 	n := len(seriesOf(t, broken))
-	if want := fmt.Sprintf("first bad patch: 5 of %d: %s", n, brokenPatch); !strings.Contains(r.stdout, want) {
+	if want := fmt.Sprintf("first bad patch: %d of %d: %s", good+1, n, brokenPatch); !strings.Contains(r.stdout, want) {
 		t.Errorf("the output does not say %q", want)
 	}
 	t.Logf("bisect: %d probes, %d kernels built", len(res.Steps), res.Builds)

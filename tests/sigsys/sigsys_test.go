@@ -175,7 +175,8 @@ func runMasked(ops []sp.Op) error {
 
 func runSeccompTrap(nr uint64, args []uint64) ([]sp.Op, string, error) {
 	plan(nil)
-	if err := sp.InstallSeccompFilter([]sp.SeccompRule{{Nr: uint32(nr), Ret: unix.SECCOMP_RET_TRAP}}); err != nil {
+	// The filter sees the number the kernel reports (s390x: 16 bits).
+	if err := sp.InstallSeccompFilter([]sp.SeccompRule{{Nr: uint32(sp.SiSyscall(nr)), Ret: unix.SECCOMP_RET_TRAP}}); err != nil {
 		return nil, "", fmt.Errorf("installing the seccomp filter: %w", err)
 	}
 	ops := []sp.Op{sp.Syscall(nr, args...), sp.Syscall(unix.SYS_GETPID)}

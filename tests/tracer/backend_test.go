@@ -91,9 +91,13 @@ func TestSUDBackend(t *testing.T) {
 		// Linux 6.12's s390x entry code stores -ENOSYS over the first
 		// argument after Syscall User Dispatch's rollback (do_syscall), so
 		// a handler cannot perform the call it intercepted: selftrace's
-		// probe finds it and refuses with status 3, unless the kernel has
-		// a fix for it, in which case the programs must be traced.
+		// probe finds it and refuses with status 3. The series fixes it
+		// first (patch 0001, s390's syscall_rollback()): a kernel with
+		// self-ptrace must trace the programs.
 		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.LookPath(t, "true")}, "")
+		if o.Exited(3) && sp.Probe() == nil {
+			t.Fatalf("selftrace --backend sud on s390x refused a patched kernel (the series' s390 syscall_rollback() fix keeps the first argument): %s", o)
+		}
 		if o.Exited(3) {
 			if !strings.Contains(o.Stderr, "first argument") || o.Stdout != "" {
 				t.Errorf("selftrace --backend sud on s390x: status 3 without naming the lost first argument: %s", o)
