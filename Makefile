@@ -59,6 +59,9 @@ vet:
 	for a in amd64 s390x arm64 riscv64; do GOARCH=$$a $(GO) generate ./tests/selfptrace/ || exit 1; done
 	git diff --exit-code --stat -- 'tests/selfptrace/testdata/*-selfptrace' || \
 		{ echo "tests/selfptrace/testdata: the committed compat programs are not what go generate builds from their sources: commit the regenerated ones"; exit 1; }
+	# The kernel series as a maintainer checks it first: checkpatch.pl
+	# --strict, kernel-doc -Wall, documentation within 100 columns.
+	$(GO) test -count=1 -run TestSeriesStyle ./patches/
 
 unit:
 	$(GO) test -short -count=1 $(HOST_PKGS)
