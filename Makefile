@@ -1,12 +1,16 @@
 # selfptrace-vm: build a self-ptrace kernel, boot it under QEMU, run the suite.
 #
-#   make deps              install the Debian packages the rig needs (as root)
-#   make run ARCH=s390x    the main job: build, boot and test one arch (or all)
+#   make deps              install the Debian packages the rig needs, and Go 1.26 if missing (as root)
+#   make run [ARCH=s390x]  the main job: build, boot and test one arch (x86_64 by default; ARCH=all: four)
 #   make test              what CI runs: deps, vet, unit tests, end-to-end on x86_64 and s390x
 #   make e2e-port          the suite, the vanilla control and the userland on arm64 and riscv64
+#   make clean-cache       remove the build cache (kernels, work trees, images)
 
-GO      ?= go
-ARCH    ?= all
+# The go that go.mod wants: /usr/local/go's (make deps installs it there
+# when the machine has none new enough), else the one on PATH. Evaluated
+# when used, so after make deps.
+GO      ?= $(firstword $(wildcard /usr/local/go/bin/go) go)
+ARCH    ?= x86_64
 # make test covers x86_64 and s390x end to end; the arm64 and riscv64 ports
 # have their own target until every e2e test has passed on them (README).
 E2E_ARCH ?= x86_64,s390x
@@ -41,6 +45,7 @@ deps:
 		echo "not root; install the dependencies with:"; \
 		echo "  sudo apt-get install $(DEB_PACKAGES)"; \
 	fi
+	@if [ "$$(id -u)" = 0 ]; then tools/install-go.sh; else GO_DIR=$${GO_DIR:-/usr/local/go} tools/install-go.sh || echo "  then: sudo tools/install-go.sh"; fi
 
 run: deps
 	$(GO) run ./cmd/selfptrace-vm test --arch $(ARCH)
