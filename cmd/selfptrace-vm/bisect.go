@@ -37,7 +37,7 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&pkgs, "tests", strings.Join(defaultSuite, ","), "comma-separated guest test packages")
 	fs.StringVar(&jsonOut, "json", "", "write the steps, the culprit and the number of kernels built as JSON to this file")
 	fs.BoolVar(&kselftests, "kselftest", false, "judge by the kselftests instead of the Go suite")
-	fs.BoolVar(&step, "step", false, "one `git bisect run` step: build --kernel-src (a kernel git tree) as it is, without the series, and exit 0 (good), 1 (bad), 125 (cannot build or boot) or 128 (the rig failed: abort)")
+	fs.BoolVar(&step, "step", false, "one step of git bisect run: build --kernel-src (a kernel git tree) as it is, without the series, and exit 0 (good), 1 (bad), 125 (cannot build or boot) or 128 (the rig failed: abort)")
 	err := parse(fs, args)
 	if err == nil && fs.NArg() > 0 {
 		err = usagef("unexpected arguments: %v", fs.Args())
@@ -118,6 +118,9 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 	}
 	series, err := kbuild.ReadSeries(seriesDir)
 	if err != nil {
+		if flagSet(fs, "series") {
+			return usagef("--series %s: %v", seriesDir, err)
+		}
 		return err
 	}
 	if bad < 0 {

@@ -58,7 +58,9 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return failure{fmt.Sprintf("%d host dependencies missing; run make deps", len(missing))}
+		// The rig cannot do its work without them: exit 3, as every
+		// verb that meets a missing tool.
+		return fmt.Errorf("%d host dependencies missing (%s); run make deps", len(missing), strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -136,10 +135,7 @@ func isRoot(dir string) bool {
 func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: selfptrace-vm %s %s\n\nflags:\n", name, usage)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printHelp(stderr, fs, usage) }
 	return fs
 }
 

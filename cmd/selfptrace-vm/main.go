@@ -75,6 +75,10 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *env, args []string) error
+	// examples and exits are shown by help VERB; exits replaces the
+	// common exit codes.
+	examples []string
+	exits    []string
 }
 
 // env carries what every verb gets: its outputs and the rig's defaults.
@@ -84,17 +88,80 @@ type env struct {
 
 func commands() []command {
 	return []command{
-		{"test", "build, boot and run the guest test suite on one or more architectures", runTest},
-		{"build", "build (or find in the cache) the kernel and print its path", runBuild},
-		{"run", "boot and run one command in the guest, streaming its output", runRun},
-		{"shell", "boot to an interactive shell on the serial console", runShell},
-		{"bench", "measure self-ptrace against its rivals, and the rig itself", runBench},
-		{"doctor", "check the host tools and name the Debian packages that provide them", runDoctor},
-		{"compare", "run the same tests on two kernels and classify each result (a CI gate: exit 1 on a regression)", runCompare},
-		{"bisect", "find the first patch of the series under which a test fails (or one git bisect run step)", runBisect},
-		{"lava-job", "write a LAVA job (qemu, tmpfs, test monitor), its device description, kernel and initramfs", runLavaJob},
-		{"userland", "make (or find in the cache) the Debian userland of --userland and print its path", runUserland},
-		{"cache-key", "print the kernel cache key of an architecture (for CI caches)", runCacheKey},
+		{name: "test", summary: "build, boot and run the guest test suite on one or more architectures", run: runTest, examples: []string{
+			"selfptrace-vm test --arch s390x                       # the suite on s390x (kernel built or cached)",
+			"selfptrace-vm test --arch all --json r.json --junit r.xml",
+			"selfptrace-vm test --arch x86_64 --vanilla             # the negative control: feature tests must fail",
+			"selfptrace-vm test --arch x86_64 --run 'TestRestart'   # some top-level tests",
+			"selfptrace-vm test --arch riscv64 --kselftest           # the upstream neighbours' and the series' kselftests",
+			"selfptrace-vm test --arch x86_64 --userland debian      # also Debian programs under strace and selftrace",
+		}},
+		{name: "build", summary: "build (or find in the cache) the kernel and print its path", run: runBuild, examples: []string{
+			"selfptrace-vm build --arch arm64",
+			"selfptrace-vm build --arch all --vanilla",
+			"selfptrace-vm build --arch x86_64 --profile debug",
+		}},
+		{name: "run", summary: "boot and run one command in the guest, streaming its output", run: runRun, examples: []string{
+			"selfptrace-vm run --arch s390x -- /bbin/uname -a",
+			"selfptrace-vm run --arch x86_64 --userland debian -- strace -f busybox true",
+			"selfptrace-vm run --arch arm64 --file ./prog:/prog -- /prog",
+		}, exits: []string{
+			"N   the guest command's exit status (0 to 255): a status of 1, 2 or 3 from the guest looks like the rig's own;",
+			"    --json tells them apart (outcome pass or fail, with the status, for the guest's)",
+			"1   also: the kernel misbehaved (timeout, panic, boot_fail)",
+			"2   usage error",
+			"3   the rig failed (missing tool, build or patch error, QEMU error)",
+			"130 interrupted (SIGINT); 143 terminated (SIGTERM)",
+		}},
+		{name: "shell", summary: "boot to an interactive shell on the serial console", run: runShell, examples: []string{
+			"selfptrace-vm shell --arch riscv64",
+			"selfptrace-vm shell --arch x86_64 --userland debian     # bash in the Debian userland",
+			"selfptrace-vm shell --arch arm64 --gdb --gdb-wait        # prints the gdb-multiarch command line",
+		}},
+		{name: "bench", summary: "measure self-ptrace against its rivals, and the rig itself", run: runBench, examples: []string{
+			"selfptrace-vm bench --arch all",
+			"selfptrace-vm bench --arch x86_64 --userland debian --mechanisms none --no-rig   # selftrace against strace",
+		}},
+		{name: "doctor", summary: "check the host tools and name the Debian packages that provide them", run: runDoctor, examples: []string{
+			"selfptrace-vm doctor",
+		}, exits: []string{
+			"0   every host tool and the kernel source are there",
+			"2   usage error",
+			"3   something is missing (each missing tool is named with its Debian package)",
+		}},
+		{name: "compare", summary: "run the same tests on two kernels and classify each result (a CI gate: exit 1 on a regression)", run: runCompare, examples: []string{
+			"selfptrace-vm compare --arch x86_64                        # kselftests: vanilla against patched",
+			"selfptrace-vm compare --arch all --root ../main --root . --suite go --run 'TestDelivery'",
+		}, exits: []string{
+			"0   no regression",
+			"1   a regression (a result worse on the second kernel, confirmed by a rerun)",
+			"2   usage error",
+			"3   the rig failed",
+			"130 interrupted (SIGINT); 143 terminated (SIGTERM)",
+		}},
+		{name: "bisect", summary: "find the first patch of the series under which a test fails (or one git bisect run step)", run: runBisect, examples: []string{
+			"selfptrace-vm bisect --arch x86_64 --run '^TestDelivery$'        # good end: the arch's feature patch",
+			"selfptrace-vm bisect --arch s390x --run '^TestSmoke' --good 0 --series /tmp/series",
+			"git bisect run selfptrace-vm bisect --step --arch x86_64 --kernel-src \"$PWD\" --run '^TestDelivery$'",
+		}, exits: []string{
+			"0   the first bad patch was found (or, with --step: good)",
+			"1   the test does not pass at the good end or fail at the bad end (or, with --step: bad)",
+			"2   usage error",
+			"3   the rig failed",
+			"125 with --step: this kernel cannot be built or booted (git bisect skips it)",
+			"128 with --step: the rig failed or a usage error (git bisect stops)",
+		}},
+		{name: "lava-job", summary: "write a LAVA job (qemu, tmpfs, test monitor), its device description, kernel and initramfs", run: runLavaJob, examples: []string{
+			"selfptrace-vm lava-job --arch s390x --out job/",
+			"selfptrace-vm lava-job --arch x86_64 --out job/ --kernel-url https://lab/bzImage --initrd-url https://lab/initrd.cpio",
+		}},
+		{name: "userland", summary: "make (or find in the cache) the Debian userland of --userland and print its path", run: runUserland, examples: []string{
+			"selfptrace-vm userland --arch s390x",
+			"selfptrace-vm userland --arch riscv64 --userland debian:gdb",
+		}},
+		{name: "cache-key", summary: "print the kernel cache key of an architecture (for CI caches)", run: runCacheKey, examples: []string{
+			"selfptrace-vm cache-key --arch all",
+		}},
 	}
 }
 
