@@ -29,7 +29,7 @@ DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-c
 # The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
 LAVA_PACKAGES := lava-dispatcher lava-common
 
-.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect e2e-debug bench clean-cache
+.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect e2e-asis e2e-debug bench clean-cache
 
 all: test
 
@@ -53,7 +53,7 @@ run: deps
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) vet -tags lava,gitbisect,debugprofile ./e2e/
+	$(GO) vet -tags lava,gitbisect,debugprofile,asis ./e2e/
 	for a in s390x arm64 riscv64; do \
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet ./tests/... ./initramfs/runner/... && \
 		GOARCH=$$a CGO_ENABLED=0 $(GO) vet -tags hostcheck ./tests/internal/selfptrace/ || exit 1; \
@@ -93,6 +93,12 @@ e2e-lava: deps
 		if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi; \
 	fi
 	$(GO) test -tags lava -count=1 -v -timeout 85m -run 'TestLava' ./e2e/
+
+# --as-is on a kernel git tree with the series committed in it, on
+# x86_64 and s390x: every arch builds that tree cold, so it has its own target.
+ASIS_ARCH ?= x86_64,s390x
+e2e-asis: deps
+	SELFPTRACE_VM_E2E_ARCH=$(ASIS_ARCH) $(GO) test -tags asis -count=1 -v -timeout 170m -run 'TestAsIsTree' ./e2e/
 
 # bisect as a `git bisect run` step on a kernel git tree: every step builds
 # a kernel from scratch (in a temporary cache), so it has its own target.

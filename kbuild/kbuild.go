@@ -45,6 +45,10 @@ type Options struct {
 	SeriesDir string
 	// Vanilla builds without the series.
 	Vanilla bool
+	// AsIs builds Source exactly as it is, without the series, and labels
+	// the kernel as-is (not vanilla): a developer's own tree, whatever it
+	// holds. It has its own work tree.
+	AsIs bool
 	// ConfigDir holds common.config and the per-arch fragment named by Arch.Config.
 	ConfigDir string
 	// Profile adds its fragment after the arch's; the zero value is the
@@ -60,15 +64,19 @@ type Options struct {
 
 // Kernel is a built (or cached) kernel.
 type Kernel struct {
-	Arch     string `json:"arch"`
-	Key      string `json:"key"`
-	Release  string `json:"release"`
-	Patched  bool   `json:"patched"`
-	Profile  string `json:"profile"`
-	Image    string `json:"image"`
-	Vmlinux  string `json:"vmlinux"`
-	Config   string `json:"config"`
-	BuildLog string `json:"build_log,omitempty"`
+	Arch    string `json:"arch"`
+	Key     string `json:"key"`
+	Release string `json:"release"`
+	Patched bool   `json:"patched"`
+	// Flavor is report.FlavorPatched, FlavorVanilla or FlavorAsIs.
+	Flavor string `json:"flavor"`
+	// Tree is the git tree built, when the source is one.
+	Tree     *report.Tree `json:"tree,omitempty"`
+	Profile  string       `json:"profile"`
+	Image    string       `json:"image"`
+	Vmlinux  string       `json:"vmlinux"`
+	Config   string       `json:"config"`
+	BuildLog string       `json:"build_log,omitempty"`
 	// Source is the patched (or vanilla) source tree the kernel was built
 	// from, kept in the cache for incremental builds and for kselftests.
 	Source   string        `json:"source,omitempty"`
@@ -146,7 +154,13 @@ func Key(ctx context.Context, o Options) (string, error) {
 }
 
 func newPlan(ctx context.Context, o Options) (*plan, error) {
+	if o.Vanilla && o.AsIs {
+		return nil, errors.New("kbuild: a kernel is vanilla or as-is, not both")
+	}
 	p := &plan{opts: o, flavor: report.Flavor(!o.Vanilla)}
+	if o.AsIs {
+		p.flavor = report.FlavorAsIs
+	}
 	if o.CacheDir == "" {
 		return nil, errors.New("kbuild: no cache directory")
 	}
@@ -158,7 +172,7 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 		return nil, err
 	}
 	p.src = src
-	if !o.Vanilla {
+	if p.patched() {
 		if p.series, err = ReadSeries(o.SeriesDir); err != nil {
 			return nil, err
 		}
@@ -184,6 +198,18 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 	p.entry = filepath.Join(o.CacheDir, "kernels", o.Arch.Name+"-"+p.key[:20])
 	p.work = filepath.Join(o.CacheDir, "work", o.Arch.Name+"-"+p.flavor+o.Profile.suffix())
 	return p, nil
+}
+
+// patched reports whether the plan applies the series.
+func (p *plan) patched() bool { return !p.opts.Vanilla && !p.opts.AsIs }
+
+// label fills in what a kernel of this plan is: its flavor and its tree.
+func (p *plan) label(k *Kernel) *Kernel {
+	k.Patched, k.Flavor = p.patched(), p.flavor
+	if p.src.kind == sourceGit {
+		k.Tree = &report.Tree{Path: p.src.path, Commit: p.src.commit, Dirty: p.src.dirty}
+	}
+	return k
 }
 
 // Build returns the kernel for o, from the cache or built now.
@@ -230,11 +256,10 @@ func (p *plan) cached() (*Kernel, bool) {
 		}
 		return nil, false
 	}
-	return &Kernel{
+	return p.label(&Kernel{
 		Arch:     p.opts.Arch.Name,
 		Key:      p.key,
 		Release:  m.Release,
-		Patched:  m.Patched,
 		Profile:  p.opts.Profile.name(),
 		Image:    e.Path(img),
 		Vmlinux:  e.Path("vmlinux"),
@@ -242,7 +267,7 @@ func (p *plan) cached() (*Kernel, bool) {
 		BuildLog: filepath.Join(p.work, "build.log"),
 		Source:   p.srcDir(),
 		CacheHit: true,
-	}, true
+	}), true
 }
 
 func (p *plan) build(ctx context.Context) (*Kernel, error) {
@@ -610,7 +635,7 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 		return nil, err
 	}
 	defer st.Discard()
-	m := meta{Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: !p.opts.Vanilla, Source: p.src.path}
+	m := meta{Arch: a.Name, Release: strings.TrimSpace(string(rel)), Patched: p.patched(), Source: p.src.path}
 	for _, pt := range p.series {
 		m.Series += pt.Name + "\n"
 	}
@@ -627,16 +652,15 @@ func (p *plan) install(logPath string) (*Kernel, error) {
 	if err := st.Publish(p.key, m); err != nil {
 		return nil, err
 	}
-	return &Kernel{
+	return p.label(&Kernel{
 		Arch:     a.Name,
 		Key:      p.key,
 		Release:  m.Release,
-		Patched:  m.Patched,
 		Profile:  p.opts.Profile.name(),
 		Image:    filepath.Join(p.entry, imgName),
 		Vmlinux:  filepath.Join(p.entry, "vmlinux"),
 		Config:   filepath.Join(p.entry, "config"),
 		BuildLog: logPath,
 		Source:   p.srcDir(),
-	}, nil
+	}), nil
 }

@@ -37,6 +37,10 @@ type source struct {
 	path string
 	kind sourceKind
 	id   string // hex digest identifying the content
+	// commit and dirty describe a git checkout: HEAD, and whether the
+	// work tree differs from it (changes or untracked files).
+	commit string
+	dirty  bool
 }
 
 // resolveSource inspects path and computes its identity: the content hash
@@ -65,11 +69,11 @@ func resolveSource(ctx context.Context, a arch.Spec, path string) (source, error
 		if err := hosttools.Check(hosttools.KernelGit, a); err != nil {
 			return source{}, err
 		}
-		id, err := gitIdentity(ctx, abs)
+		s, err := gitIdentity(ctx, abs)
 		if err != nil {
 			return source{}, fmt.Errorf("reading git state of %s: %w", path, err)
 		}
-		return source{path: abs, kind: sourceGit, id: id}, nil
+		return s, nil
 	}
 	id, err := treeIdentity(abs)
 	if err != nil {
@@ -78,9 +82,10 @@ func resolveSource(ctx context.Context, a arch.Spec, path string) (source, error
 	return source{path: abs, kind: sourceDir, id: id}, nil
 }
 
-func gitIdentity(ctx context.Context, dir string) (string, error) {
+func gitIdentity(ctx context.Context, dir string) (source, error) {
 	h := sha256.New()
-	for _, args := range [][]string{
+	var outs [3][]byte
+	for i, args := range [][]string{
 		{"rev-parse", "HEAD"},
 		{"diff", "HEAD", "--binary"},
 		{"ls-files", "--others", "--exclude-standard"},
@@ -88,12 +93,17 @@ func gitIdentity(ctx context.Context, dir string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 		out, err := cmd.Output()
 		if err != nil {
-			return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+			return source{}, fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
 		}
+		outs[i] = out
 		h.Write(out)
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return source{
+		path: dir, kind: sourceGit, id: hex.EncodeToString(h.Sum(nil)),
+		commit: strings.TrimSpace(string(outs[0])),
+		dirty:  len(outs[1]) > 0 || len(outs[2]) > 0,
+	}, nil
 }
 
 func treeIdentity(dir string) (string, error) {

@@ -64,9 +64,11 @@ type Resource struct {
 
 // Checkout is the source code that was built: base source plus patchset.
 type Checkout struct {
-	ID            string         `json:"id"`
-	Origin        string         `json:"origin"`
-	TreeName      string         `json:"tree_name,omitempty"`
+	ID       string `json:"id"`
+	Origin   string `json:"origin"`
+	TreeName string `json:"tree_name,omitempty"`
+	// GitCommitHash names the commit of a git tree built as it is.
+	GitCommitHash string         `json:"git_commit_hash,omitempty"`
 	PatchsetFiles []Resource     `json:"patchset_files"`
 	PatchsetHash  string         `json:"patchset_hash"`
 	StartTime     string         `json:"start_time,omitempty"`
@@ -152,29 +154,46 @@ func New(in Input) (Report, error) {
 	start := in.Start.UTC()
 	stamp := start.Format("20060102T150405Z")
 	rep := Report{Version: Version{Major, Minor}, Checkouts: []Checkout{}, Builds: []Build{}, Tests: []Test{}}
-	checkouts := map[bool]string{}
-	checkout := func(patched bool) string {
-		if id, ok := checkouts[patched]; ok {
+	checkouts := map[string]string{}
+	// checkout is the checkout of a kernel: the base source with the
+	// series (patched) or without (vanilla), or a git tree built as it
+	// is (as-is), named by its commit.
+	checkout := func(k report.Kernel) string {
+		flavor := k.FlavorName()
+		key := flavor
+		if k.Tree != nil {
+			key += " " + k.Tree.Commit + fmt.Sprint(k.Tree.Dirty)
+		}
+		if id, ok := checkouts[key]; ok {
 			return id
 		}
 		var series []kbuild.Patch
-		if patched {
+		if flavor == report.FlavorPatched {
 			series = in.Series
 		}
 		ps := PatchsetHash(series)
-		h := sha256.Sum256([]byte(in.SourceID + "\n" + ps))
+		h := sha256.Sum256([]byte(in.SourceID + "\n" + ps + "\n" + key))
+		if flavor != report.FlavorAsIs {
+			h = sha256.Sum256([]byte(in.SourceID + "\n" + ps)) // the ids of earlier reports
+		}
 		id := origin + ":" + hex.EncodeToString(h[:])[:24]
 		c := Checkout{
 			ID: id, Origin: origin, TreeName: "linux-6.12",
 			PatchsetFiles: []Resource{}, PatchsetHash: ps,
 			StartTime: start.Format(time.RFC3339), Valid: true,
-			Misc: map[string]any{"source": in.Source, "source_id": in.SourceID, "patched": patched},
+			Misc: map[string]any{"source": in.Source, "source_id": in.SourceID, "patched": k.Patched, "flavor": flavor},
+		}
+		if t := k.Tree; t != nil {
+			// The schema's git_repository_url is https:// only: the local
+			// tree is in misc.
+			c.GitCommitHash = t.Commit
+			c.Misc["tree"], c.Misc["dirty"] = t.Path, t.Dirty
 		}
 		for _, p := range series {
 			c.PatchsetFiles = append(c.PatchsetFiles, Resource{Name: p.Name, URL: fileURL(filepath.Join(in.SeriesDir, p.Name))})
 		}
 		rep.Checkouts = append(rep.Checkouts, c)
-		checkouts[patched] = id
+		checkouts[key] = id
 		return id
 	}
 	for _, r := range in.Results.Runs {
@@ -182,11 +201,8 @@ func New(in Input) (Report, error) {
 		if err != nil {
 			return Report{}, err
 		}
-		cid := checkout(r.Kernel.Patched)
-		flavor := "vanilla"
-		if r.Kernel.Patched {
-			flavor = "patched"
-		}
+		cid := checkout(r.Kernel)
+		flavor := r.Kernel.FlavorName()
 		b := Build{
 			ID:           cid + ":" + a.Name + "-" + flavor,
 			CheckoutID:   cid,

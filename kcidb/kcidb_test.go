@@ -191,3 +191,35 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAsIsCheckout: a kernel tree built as it is gets a checkout of its
+// own, named by its commit, with no patchset, that validates; its build
+// says as-is.
+func TestAsIsCheckout(t *testing.T) {
+	in := fixture()
+	in.Series = nil
+	commit := strings.Repeat("ab", 20)
+	in.Results.Runs = []report.Run{{Arch: "x86_64", Outcome: vm.OutcomePass, Accel: "tcg",
+		Kernel: report.Kernel{Version: "6.12.118", Flavor: report.FlavorAsIs, Image: "/nonexistent/bzImage",
+			Tree: &report.Tree{Path: "/src/linux", Commit: commit, Dirty: true}},
+		Tests: []report.Test{{Name: "smoke", Status: report.Pass}}}}
+	rep, err := New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rep.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if ok, out := validate(t, buf.Bytes()); !ok {
+		t.Fatalf("as-is report is not valid:\n%s\n%s", out, buf.String())
+	}
+	c := rep.Checkouts[0]
+	if c.GitCommitHash != commit || c.PatchsetHash != "" || len(c.PatchsetFiles) != 0 ||
+		c.Misc["flavor"] != report.FlavorAsIs || c.Misc["tree"] != "/src/linux" || c.Misc["dirty"] != true {
+		t.Errorf("checkout: %+v", c)
+	}
+	if b := rep.Builds[0]; !strings.HasSuffix(b.ID, "x86_64-as-is") {
+		t.Errorf("build id %q does not say as-is", b.ID)
+	}
+}

@@ -80,11 +80,49 @@ type Userland struct {
 // Kernel describes the kernel that was booted.
 type Kernel struct {
 	Version string `json:"version"`
-	Patched bool   `json:"patched"`
+	// Patched is true when the rig applied the series (flavor patched).
+	Patched bool `json:"patched"`
+	// Flavor is patched, vanilla or as-is (FlavorName for results
+	// written before it existed).
+	Flavor string `json:"flavor,omitempty"`
+	// Tree is the kernel git tree the kernel was built from, if it was
+	// one: which commit, and whether its work tree had changes.
+	Tree *Tree `json:"tree,omitempty"`
 	// Profile is the kernel profile (kbuild.Profiles): default or debug.
 	Profile  string `json:"profile,omitempty"`
 	Image    string `json:"image"`
 	CacheHit bool   `json:"cache_hit"`
+}
+
+// Tree identifies a kernel git tree.
+type Tree struct {
+	Path   string `json:"path"`
+	Commit string `json:"commit"`
+	// Dirty is true when the tree had uncommitted changes (which the
+	// build included).
+	Dirty bool `json:"dirty"`
+}
+
+// FlavorName is the kernel's flavor: patched, vanilla or as-is.
+func (k Kernel) FlavorName() string {
+	if k.Flavor != "" {
+		return k.Flavor
+	}
+	return Flavor(k.Patched)
+}
+
+// Describe says which kernel it is, for people and for the diagnostic
+// lines of KTAP: "6.12.118 patched", "as-is from /src/linux at 1a2b3c4d5e6f
+// (dirty)".
+func (k Kernel) Describe() string {
+	s := strings.TrimSpace(k.Version + " " + k.FlavorName() + profileNote(k.Profile))
+	if k.Tree != nil {
+		s += " from " + k.Tree.Path + " at " + k.Tree.Commit
+		if k.Tree.Dirty {
+			s += " (dirty)"
+		}
+	}
+	return s
 }
 
 // Test is one guest test (subtests are separate entries named parent/child).
@@ -150,13 +188,32 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       float64         `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// kernelProperties are the kernel's labels as JUnit properties.
+func kernelProperties(k Kernel) []junitProperty {
+	ps := []junitProperty{{"kernel.version", k.Version}, {"kernel.flavor", k.FlavorName()}}
+	if k.Profile != "" {
+		ps = append(ps, junitProperty{"kernel.profile", k.Profile})
+	}
+	if t := k.Tree; t != nil {
+		ps = append(ps, junitProperty{"kernel.tree", t.Path}, junitProperty{"kernel.commit", t.Commit},
+			junitProperty{"kernel.dirty", fmt.Sprint(t.Dirty)})
+	}
+	return ps
 }
 
 type junitCase struct {
@@ -180,7 +237,7 @@ type junitMessage struct {
 func (rs Results) WriteJUnit(w io.Writer) error {
 	var s junitSuites
 	for _, r := range rs.Runs {
-		su := junitSuite{Name: "selfptrace-vm/" + r.Arch, Time: r.Timings.Total}
+		su := junitSuite{Name: "selfptrace-vm/" + r.Arch, Time: r.Timings.Total, Properties: kernelProperties(r.Kernel)}
 		for _, t := range r.Tests {
 			c := junitCase{Name: t.Name, Classname: r.Arch, Time: t.Duration, SystemOut: t.Output}
 			switch t.Status {
@@ -222,7 +279,7 @@ func (rs Results) WriteKTAP(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "KTAP version 1\n1..%d\n", len(rs.Runs))
 	for i, r := range rs.Runs {
-		fmt.Fprintf(&b, "    KTAP version 1\n    1..%d\n", len(r.Tests))
+		fmt.Fprintf(&b, "    KTAP version 1\n    1..%d\n    # kernel: %s\n", len(r.Tests), r.Kernel.Describe())
 		for j, t := range r.Tests {
 			for _, line := range strings.Split(strings.TrimRight(t.Output, "\n"), "\n") {
 				if line != "" {
@@ -266,9 +323,9 @@ func directive(status string) string {
 func (rs Results) WriteSummary(w io.Writer) {
 	for _, r := range rs.Runs {
 		c := r.Counts()
-		kernel := fmt.Sprintf("%s (%s, %s)", r.Kernel.Version, Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile), CacheState(r.Kernel.CacheHit))
+		kernel := fmt.Sprintf("%s (%s, %s)", r.Kernel.Version, r.Kernel.FlavorName()+profileNote(r.Kernel.Profile), CacheState(r.Kernel.CacheHit))
 		if r.Kernel.Image == "" {
-			kernel = fmt.Sprintf("not built (%s)", Flavor(r.Kernel.Patched)+profileNote(r.Kernel.Profile))
+			kernel = fmt.Sprintf("not built (%s)", r.Kernel.FlavorName()+profileNote(r.Kernel.Profile))
 		}
 		fmt.Fprintf(w, "%-7s %-10s kernel %s accel=%s smp=%d  pass=%d fail=%d timeout=%d skip=%d  total %.1fs (build %.1fs, initramfs %.1fs, boot %.1fs, tests %.1fs)\n",
 			r.Arch, strings.ToUpper(string(r.Outcome)), kernel, r.Accel, r.SMP,
@@ -285,6 +342,13 @@ func (rs Results) WriteSummary(w io.Writer) {
 			for _, line := range logtail.Lines(t.Output, 6) {
 				fmt.Fprintf(w, "        %s\n", line)
 			}
+		}
+		if t := r.Kernel.Tree; t != nil {
+			dirty := ""
+			if t.Dirty {
+				dirty = ", with uncommitted changes"
+			}
+			fmt.Fprintf(w, "    kernel tree %s at %s%s\n", t.Path, t.Commit, dirty)
 		}
 		if r.AccelReason != "" {
 			fmt.Fprintf(w, "    accelerator %s: %s\n", r.Accel, r.AccelReason)

@@ -133,3 +133,35 @@ func TestJSONUserlandAndSelftrace(t *testing.T) {
 		t.Errorf("a run without selftrace mentions it:\n%s", b.String())
 	}
 }
+
+// TestAsIsLabels: a kernel tree built as it is is labelled as-is, with its
+// tree, commit and dirtiness, in the summary, the JSON, JUnit and KTAP.
+func TestAsIsLabels(t *testing.T) {
+	rs := Results{Runs: []Run{{Arch: "s390x", Outcome: vm.OutcomePass, Accel: "tcg", SMP: 2,
+		Kernel: Kernel{Version: "6.12.118", Flavor: FlavorAsIs, Image: "/k/bzImage", CacheHit: true,
+			Tree: &Tree{Path: "/src/linux", Commit: "0123456789abcdef0123456789abcdef01234567", Dirty: true}},
+		Tests: []Test{{Name: "smoke", Status: Pass}}}}}
+	var sum, js, ju, kt bytes.Buffer
+	rs.WriteSummary(&sum)
+	if err := rs.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.WriteJUnit(&ju); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.WriteKTAP(&kt); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{
+		sum.String(): {"(as-is, cached)", "kernel tree /src/linux at 0123456789abcdef0123456789abcdef01234567, with uncommitted changes"},
+		js.String():  {`"flavor": "as-is"`, `"patched": false`, `"commit": "0123456789abcdef0123456789abcdef01234567"`, `"dirty": true`},
+		ju.String():  {`name="kernel.flavor" value="as-is"`, `name="kernel.commit" value="0123456789abcdef0123456789abcdef01234567"`, `name="kernel.dirty" value="true"`},
+		kt.String():  {"# kernel: 6.12.118 as-is from /src/linux at 0123456789abcdef0123456789abcdef01234567 (dirty)"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(name, w) {
+				t.Errorf("lacks %q:\n%s", w, name)
+			}
+		}
+	}
+}

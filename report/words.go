@@ -7,12 +7,22 @@ func Seconds(d time.Duration) float64 {
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
 }
 
-// Flavor names a kernel: "patched" (with the series) or "vanilla".
+// The flavors of a kernel: the base source with the series, without it,
+// or a developer's tree built as it is (whatever it holds, the series
+// committed in it or not).
+const (
+	FlavorPatched = "patched"
+	FlavorVanilla = "vanilla"
+	FlavorAsIs    = "as-is"
+)
+
+// Flavor names a kernel built from the base source: "patched" (with the
+// series) or "vanilla".
 func Flavor(patched bool) string {
 	if patched {
-		return "patched"
+		return FlavorPatched
 	}
-	return "vanilla"
+	return FlavorVanilla
 }
 
 // CacheState says where a kernel came from: "cached" or "built".

@@ -87,6 +87,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if b.vanilla {
 		return usagef("--vanilla does not apply: bench boots the patched kernel, then the vanilla one for the baseline")
 	}
+	if err := notWith(fs, true, "to bench: it boots the patched kernel, then the vanilla one", "as-is"); err != nil {
+		return err
+	}
 	if err := b.finish(true); err != nil {
 		return err
 	}

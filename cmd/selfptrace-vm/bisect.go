@@ -86,7 +86,7 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 		o := b.options(a, plan.Suite)
 		o.OutDir = filepath.Join(b.outDir, name)
 		if series == "" {
-			o.Kernel.Vanilla = true
+			o.Kernel.AsIs = true // --step: the tree as git bisect checked it out
 		} else {
 			o.Kernel.SeriesDir = series
 		}

@@ -48,8 +48,8 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fs.Args())
 	}
-	if b.vanilla {
-		return usagef("--vanilla: compare chooses the kernels itself (patched against vanilla, or --root A --root B)")
+	if err := notWith(fs, true, "to compare: it chooses the kernels itself (patched against vanilla, or --root A --root B)", "vanilla", "as-is"); err != nil {
+		return err
 	}
 	if err := b.finish(true); err != nil {
 		return err

@@ -21,6 +21,7 @@ type common struct {
 	archFlag  string
 	kernelSrc string
 	vanilla   bool
+	asIs      bool
 	profile   string
 	prof      kbuild.Profile
 	cacheDir  string
@@ -42,6 +43,7 @@ func (c *common) register(fs *flag.FlagSet, multiArch bool) {
 	fs.StringVar(&c.archFlag, "arch", def, help)
 	fs.StringVar(&c.kernelSrc, "kernel-src", kbuild.DefaultSource, "kernel source: a tarball, an unpacked tree or a git checkout")
 	fs.BoolVar(&c.vanilla, "vanilla", false, "build without the patch series (negative control)")
+	fs.BoolVar(&c.asIs, "as-is", false, "build --kernel-src exactly as it is, without applying the series, and label the kernel as-is (your own kernel tree, with the series committed in it or not)")
 	fs.StringVar(&c.profile, "profile", kbuild.DefaultProfile, "kernel profile: "+profileHelp())
 	fs.StringVar(&c.cacheDir, "cache-dir", cacheentry.DefaultRoot(), "build cache (kernels, source trees, images); env "+cacheentry.EnvRoot)
 	fs.StringVar(&c.root, "root", "", "the selfptrace-vm checkout holding patches/, configs/ and tests/ (default: found from the working directory)")
@@ -51,6 +53,9 @@ func (c *common) register(fs *flag.FlagSet, multiArch bool) {
 
 // finish validates the shared flags after parsing.
 func (c *common) finish(multiArch bool) error {
+	if c.asIs && c.vanilla {
+		return usagef("--as-is and --vanilla: a kernel is one or the other (--as-is builds --kernel-src as it is)")
+	}
 	if !multiArch && (c.archFlag == "all" || strings.Contains(c.archFlag, ",")) {
 		return usagef("--arch takes one architecture here (%s)", strings.Join(arch.Names(), ", "))
 	}
@@ -78,6 +83,7 @@ func (c *common) kbuildOptions(a arch.Spec) kbuild.Options {
 		Source:    c.kernelSrc,
 		SeriesDir: filepath.Join(c.root, "patches", "linux-6.12"),
 		Vanilla:   c.vanilla,
+		AsIs:      c.asIs,
 		ConfigDir: filepath.Join(c.root, "configs"),
 		Profile:   c.prof,
 		CacheDir:  c.cacheDir,

@@ -19,7 +19,7 @@ import (
 func writeKCIDB(ctx context.Context, c *common, rs report.Results, start time.Time, stdout io.Writer, f outputFile) error {
 	seriesDir := filepath.Join(c.root, "patches", "linux-6.12")
 	var series []kbuild.Patch
-	if !c.vanilla {
+	if !c.vanilla && !c.asIs {
 		var err error
 		if series, err = kbuild.ReadSeries(seriesDir); err != nil {
 			return fmt.Errorf("writing KCIDB report: %w", err)
