@@ -124,3 +124,55 @@ func TestBenchWorkloads(t *testing.T) {
 	}
 	noQEMULeft(t, dir)
 }
+
+// TestBenchMechanisms is a short `bench` of the interception mechanisms on
+// the first arch of the selection: it exits 0, and its JSON has every
+// mechanism of benchfmt.Mechanisms, each with the samples asked for and
+// its ratio to self-ptrace, or with the reason it does not apply; the
+// not-armed comparison has a median of each kernel's boots.
+func TestBenchMechanisms(t *testing.T) {
+	e := needEnv(t)
+	a := arches[0]
+	dir := t.TempDir()
+	js := filepath.Join(dir, "bench.json")
+	r := e.run(t, 40*time.Minute, "bench", "--arch", a, "--no-rig", "--samples", "2", "--warmup", "0", "--rounds", "1",
+		"--sample-time", "20ms", "--json", js, "--out", filepath.Join(dir, "out"))
+	t.Logf("table:\n%s", r.stdout)
+	if r.code != 0 {
+		t.Fatalf("bench exited %d, want 0\nstderr:\n%s", r.code, tailOf(r.stderr, 40))
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(mustRead(t, js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Arches) != 1 || rep.Arches[0].Arch != a {
+		t.Fatalf("arches: %+v", rep.Arches)
+	}
+	ar := rep.Arches[0]
+	if len(ar.Errors) != 0 {
+		t.Errorf("errors: %v", ar.Errors)
+	}
+	seen := map[string]bool{}
+	for _, m := range ar.Mechanisms {
+		seen[m.Name] = true
+		switch {
+		case m.Error != "":
+			t.Errorf("%s: error %s", m.Name, m.Error)
+		case m.NA != "":
+			t.Logf("%s: n/a: %s", m.Name, m.NA)
+		case len(m.Samples) != 2 || m.Summary == nil || m.Iters == 0:
+			t.Errorf("%s: %d samples (want 2), summary %v, %d calls per sample", m.Name, len(m.Samples), m.Summary, m.Iters)
+		case m.Name != benchfmt.SelfPtrace && m.VsSelfPtrace == nil:
+			t.Errorf("%s: no ratio to self-ptrace", m.Name)
+		}
+	}
+	for _, name := range benchfmt.Mechanisms() {
+		if !seen[name] {
+			t.Errorf("mechanism %s missing from the JSON", name)
+		}
+	}
+	if ar.NotArmed == nil || len(ar.NotArmed.PatchedNs) == 0 || len(ar.NotArmed.VanillaNs) == 0 {
+		t.Errorf("not-armed comparison: %+v", ar.NotArmed)
+	}
+	noQEMULeft(t, dir)
+}
