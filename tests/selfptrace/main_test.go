@@ -209,17 +209,8 @@ func onNewThread(f func()) {
 	<-done
 }
 
-// runMasked runs ops with every signal but SIGSYS and unblocked blocked,
-// outside a Session (for threads that are not the test's goroutine).
-func runMasked(ops []sp.Op, unblocked uint64) error {
-	old, err := sp.Sigprocmask(sp.SigSetmask, ^uint64(0)&^sp.SigBit(sp.SIGSYS)&^unblocked)
-	if err != nil {
-		return err
-	}
-	sp.RunRaw(ops)
-	_, err = sp.Sigprocmask(sp.SigSetmask, old)
-	return err
-}
+// runMasked is sp.RunMasked: for threads that are not the test's goroutine.
+func runMasked(ops []sp.Op, unblocked uint64) error { return sp.RunMasked(ops, unblocked) }
 
 // cstr returns a NUL-terminated copy of s.
 func cstr(s string) []byte { return append([]byte(s), 0) }

@@ -162,17 +162,6 @@ func plan(selector *byte) {
 	sp.SetPlan(p)
 }
 
-// runMasked runs ops with every signal but SIGSYS blocked.
-func runMasked(ops []sp.Op) error {
-	old, err := sp.Sigprocmask(sp.SigSetmask, ^uint64(0)&^sp.SigBit(sp.SIGSYS))
-	if err != nil {
-		return err
-	}
-	sp.RunRaw(ops)
-	_, err = sp.Sigprocmask(sp.SigSetmask, old)
-	return err
-}
-
 func runSeccompTrap(nr uint64, args []uint64) ([]sp.Op, string, error) {
 	plan(nil)
 	// The filter sees the number the kernel reports (s390x: 16 bits).
@@ -180,7 +169,7 @@ func runSeccompTrap(nr uint64, args []uint64) ([]sp.Op, string, error) {
 		return nil, "", fmt.Errorf("installing the seccomp filter: %w", err)
 	}
 	ops := []sp.Op{sp.Syscall(nr, args...), sp.Syscall(unix.SYS_GETPID)}
-	return ops, "", runMasked(ops)
+	return ops, "", sp.RunMasked(ops, 0)
 }
 
 func runUserDispatch(nr uint64, args []uint64) ([]sp.Op, string, error) {
@@ -197,7 +186,7 @@ func runUserDispatch(nr uint64, args []uint64) ([]sp.Op, string, error) {
 		return nil, "", fmt.Errorf("prctl(PR_SET_SYSCALL_USER_DISPATCH, ON): %s", sp.ErrnoName(e))
 	}
 	ops := []sp.Op{sp.Store8(selector, 1), sp.Syscall(nr, args...), sp.Syscall(unix.SYS_GETPID)}
-	err := runMasked(ops)
+	err := sp.RunMasked(ops, 0)
 	*selector = 0
 	if _, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_OFF, 0, 0, 0, 0); e != 0 && err == nil {
 		err = fmt.Errorf("prctl(PR_SET_SYSCALL_USER_DISPATCH, OFF): %s", sp.ErrnoName(e))
@@ -212,7 +201,7 @@ func runSelfPtrace(nr uint64, args []uint64) ([]sp.Op, string, error) {
 	}
 	plan(nil)
 	ops := []sp.Op{sp.On(), sp.Syscall(nr, args...), sp.Syscall(unix.SYS_GETPID), sp.Off()}
-	err := runMasked(ops)
+	err := sp.RunMasked(ops, 0)
 	if err == nil && ops[0].Ret != 0 {
 		err = fmt.Errorf("PTRACE_SELF_ON returned %#x", ops[0].Ret)
 	}

@@ -77,3 +77,16 @@ func (s *Session) Run(ops ...Op) []Op {
 
 // Records returns the records so far.
 func (s *Session) Records() []Record { return Records() }
+
+// RunMasked runs ops back to back with every signal but SIGSYS and
+// unblocked blocked, then restores the mask: for threads that are not a
+// Session's (a seccomp filter's thread, a thread of its own).
+func RunMasked(ops []Op, unblocked uint64) error {
+	old, err := Sigprocmask(SigSetmask, ^uint64(0)&^SigBit(SIGSYS)&^unblocked)
+	if err != nil {
+		return err
+	}
+	RunRaw(ops)
+	_, err = Sigprocmask(SigSetmask, old)
+	return err
+}
