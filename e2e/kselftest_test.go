@@ -52,6 +52,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 		}
 		ps, vs := statuses(p), statuses(v)
 		checkSelfPtrace(t, p, v)
+		checkSeriesSUDCase(t, p, v)
 		diffs := differences(ps, vs)
 		if len(diffs) > 0 {
 			// A disagreement is rerun on both kernels before it is
@@ -85,7 +86,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 			if !strings.Contains(name, "/") {
 				top++
 			}
-			if isSelfPtrace(name) {
+			if isSeriesCase(name) {
 				continue
 			}
 			counts[st]++
@@ -113,6 +114,33 @@ const selfPtraceSkipReason = "self ptrace not supported: ptrace(PTRACE_SELF_ON, 
 
 func isSelfPtrace(name string) bool {
 	return name == selfPtraceProgram || strings.HasPrefix(name, selfPtraceProgram+"/")
+}
+
+// seriesSUDCase is the case the series adds to the upstream sud_test
+// (patch 0002, with s390's fix in 0001): the vanilla tree does not have it.
+const seriesSUDCase = "kselftest.sud_test/global.dispatch_keeps_first_argument"
+
+// isSeriesCase says whether a result comes from a test the series adds
+// (self_ptrace_test, the sud_test case): not a difference between the two
+// kernels, and checked on its own.
+func isSeriesCase(name string) bool { return isSelfPtrace(name) || name == seriesSUDCase }
+
+// checkSeriesSUDCase: where the kernel has Syscall User Dispatch, the
+// series' sud_test case passes on the patched kernel (a handler sees the
+// first argument), and the vanilla tree does not have it.
+func checkSeriesSUDCase(t *testing.T, p, v report.Run) {
+	t.Helper()
+	ps, vs := statuses(p), statuses(v)
+	if _, ok := vs[seriesSUDCase]; ok {
+		t.Errorf("%s: the vanilla tree's sud_test has %s", v.Arch, seriesSUDCase)
+	}
+	want := report.Pass
+	if p.Arch == "arm64" {
+		want = report.Fail // no Syscall User Dispatch: the prctl fails
+	}
+	if ps[seriesSUDCase] != want {
+		t.Errorf("%s: %s is %q on the patched kernel, want %s", p.Arch, seriesSUDCase, ps[seriesSUDCase], want)
+	}
 }
 
 // patchedSkipAllowed says whether a case of self_ptrace_test may skip on
@@ -183,7 +211,7 @@ func checkSelfPtrace(t *testing.T, p, v report.Run) {
 func differences(ps, vs map[string]string) []string {
 	var diffs []string
 	for name, st := range ps {
-		if isSelfPtrace(name) {
+		if isSeriesCase(name) {
 			continue
 		}
 		if vs[name] != st {
@@ -191,7 +219,7 @@ func differences(ps, vs map[string]string) []string {
 		}
 	}
 	for name, st := range vs {
-		if _, ok := ps[name]; !ok && !isSelfPtrace(name) {
+		if _, ok := ps[name]; !ok && !isSeriesCase(name) {
 			diffs = append(diffs, name+": patched missing, vanilla "+st)
 		}
 	}
