@@ -193,3 +193,28 @@ func TestOutputPaths(t *testing.T) {
 		t.Errorf("--json -: the summary is not on standard error:\n%s", errb.String())
 	}
 }
+
+// TestExitCodesOnTheTable: doctor with a missing tool exits 3 (the rig
+// cannot work), as the exit-code table says; bisect --series naming no
+// series is a usage error naming the flag; a mistyped flag is one line.
+func TestExitCodesOnTheTable(t *testing.T) {
+	t.Chdir("../..")
+	t.Setenv("PATH", t.TempDir()) // no tool at all
+	checkExits(t, []exitCase{
+		{[]string{"doctor", "--cache-dir", t.TempDir()}, exitRig, "host dependencies missing"},
+	})
+}
+
+func TestUsageErrorsNameTheFlag(t *testing.T) {
+	t.Chdir("../..")
+	checkExits(t, []exitCase{
+		{[]string{"bisect", "--arch", "x86_64", "--run", "X", "--series", "/nonexistent-selfptrace-series"}, exitUsage, "--series /nonexistent-selfptrace-series"},
+	})
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &out, &errb, []string{"test", "--no-such-flag"}); code != exitUsage {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(strings.TrimSpace(errb.String()), "\n") + 1; n != 1 || !strings.Contains(errb.String(), "help test") {
+		t.Errorf("a mistyped flag printed %d lines (want one, naming help test):\n%s", n, errb.String())
+	}
+}
