@@ -29,7 +29,7 @@ DEB_PACKAGES := linux-source-6.12 make gcc gcc-s390x-linux-gnu libc6-dev-s390x-c
 # The LAVA end-to-end test needs a LAVA dispatcher; it has its own target.
 LAVA_PACKAGES := lava-dispatcher lava-common
 
-.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect e2e-asis e2e-debug bench clean-cache
+.PHONY: all deps run test vet unit e2e e2e-port e2e-lava e2e-gitbisect e2e-asis e2e-debug bench prefixes clean-cache
 
 all: test
 
@@ -93,6 +93,14 @@ e2e-lava: deps
 		if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi; \
 	fi
 	$(GO) test -tags lava -count=1 -v -timeout 85m -run 'TestLava' ./e2e/
+
+# Semantic bisectability: every prefix of the series on every arch of
+# PREFIX_ARCH, built incrementally and run (vanilla behaviour before the
+# arch's feature patch, everything passing from it). An hour or more per
+# arch: its own target.
+PREFIX_ARCH ?= all
+prefixes: deps
+	$(GO) run ./cmd/selfptrace-vm prefixes --arch $(PREFIX_ARCH) --json out/prefixes.json
 
 # --as-is on a kernel git tree with the series committed in it, on
 # x86_64 and s390x: every arch builds that tree cold, so it has its own target.

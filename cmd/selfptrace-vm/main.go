@@ -151,6 +151,17 @@ func commands() []command {
 			"125 with --step: this kernel cannot be built or booted (git bisect skips it)",
 			"128 with --step: the rig failed or a usage error (git bisect stops)",
 		}},
+		{name: "prefixes", summary: "build every prefix of the series on each arch and check it: vanilla behaviour before the arch's feature patch, everything passing from it", run: runPrefixes, examples: []string{
+			"selfptrace-vm prefixes --arch x86_64                 # 0 to all patches, one incremental build each",
+			"selfptrace-vm prefixes --arch all --json matrix.json",
+			"selfptrace-vm prefixes --arch s390x --from 4 --to 8",
+		}, exits: []string{
+			"0   every prefix behaves as it must on every arch",
+			"1   some kernel does not (the matrix names it)",
+			"2   usage error",
+			"3   the rig failed",
+			"130 interrupted (SIGINT); 143 terminated (SIGTERM)",
+		}},
 		{name: "lava-job", summary: "write a LAVA job (qemu, tmpfs, test monitor), its device description, kernel and initramfs", run: runLavaJob, examples: []string{
 			"selfptrace-vm lava-job --arch s390x --out job/",
 			"selfptrace-vm lava-job --arch x86_64 --out job/ --kernel-url https://lab/bzImage --initrd-url https://lab/initrd.cpio",
