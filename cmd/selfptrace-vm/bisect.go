@@ -113,14 +113,8 @@ func runBisect(ctx context.Context, e *env, args []string) error {
 		return exitStatus{int(v)}
 	}
 
-	if seriesDir == "" {
-		seriesDir = filepath.Join(b.root, "patches", "linux-6.12")
-	}
-	series, err := kbuild.ReadSeries(seriesDir)
+	series, err := readSeriesFlag(fs, seriesDir, b.root)
 	if err != nil {
-		if flagSet(fs, "series") {
-			return usagef("--series %s: %v", seriesDir, err)
-		}
 		return err
 	}
 	if bad < 0 {

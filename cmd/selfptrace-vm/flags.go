@@ -197,3 +197,16 @@ func noArgs(fs *flag.FlagSet) error {
 	}
 	return nil
 }
+
+// readSeriesFlag reads the series of --series, or the checkout's: a
+// --series that names no series is a usage error naming the flag.
+func readSeriesFlag(fs *flag.FlagSet, seriesDir, root string) ([]kbuild.Patch, error) {
+	if seriesDir == "" {
+		seriesDir = filepath.Join(root, "patches", "linux-6.12")
+	}
+	series, err := kbuild.ReadSeries(seriesDir)
+	if err != nil && flagSet(fs, "series") {
+		return nil, usagef("--series %s: %v", seriesDir, err)
+	}
+	return series, err
+}

@@ -55,14 +55,8 @@ func runPrefixes(ctx context.Context, e *env, args []string) error {
 	if err := checkOutputs(outputFile{"json", jsonOut}); err != nil {
 		return err
 	}
-	if seriesDir == "" {
-		seriesDir = filepath.Join(b.root, "patches", "linux-6.12")
-	}
-	series, err := kbuild.ReadSeries(seriesDir)
+	series, err := readSeriesFlag(fs, seriesDir, b.root)
 	if err != nil {
-		if flagSet(fs, "series") {
-			return usagef("--series %s: %v", seriesDir, err)
-		}
 		return err
 	}
 	if to < 0 {
