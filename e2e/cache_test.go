@@ -134,7 +134,7 @@ func TestPatchThatDoesNotApply(t *testing.T) {
 	if r.code != 3 {
 		t.Errorf("exit %d, want 3", r.code)
 	}
-	for _, want := range []string{entryPatch, "kernel/entry/common.c", "Hunk #1 FAILED"} {
+	for _, want := range []string{entryPatch, "kernel/entry/common.c", "FAILED", "does not apply"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("error does not name %q:\n%s", want, r.stderr)
 		}
@@ -194,7 +194,8 @@ func TestMissingHostTool(t *testing.T) {
 	}
 }
 
-// TestBadUsage checks that bad flags, arches and commands exit 2 with usage.
+// TestBadUsage checks that bad flags, arches and commands exit 2 with usage
+// (a mistyped flag: one line that names where the flags are listed).
 func TestBadUsage(t *testing.T) {
 	e := needEnv(t)
 	for _, args := range [][]string{
@@ -209,7 +210,7 @@ func TestBadUsage(t *testing.T) {
 		if r.code != 2 {
 			t.Errorf("selfptrace-vm %v exited %d, want 2", args, r.code)
 		}
-		if !regexp.MustCompile(`usage|unknown architecture|no command|takes one architecture`).MatchString(r.stderr) {
+		if !regexp.MustCompile(`usage|unknown architecture|no command|takes one architecture|help test' lists the flags`).MatchString(r.stderr) {
 			t.Errorf("selfptrace-vm %v: no usage message:\n%s", args, r.stderr)
 		}
 	}
