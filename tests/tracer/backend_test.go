@@ -94,21 +94,19 @@ func TestSUDBackend(t *testing.T) {
 		// probe finds it and refuses with status 3. The series fixes it
 		// first (patch 0001, s390's syscall_rollback()): a kernel with
 		// self-ptrace must trace the programs.
+		// With the fix the argument arrives, but a shell pipeline hung
+		// under --backend sud on s390x (a signal handler interrupting a
+		// performed call): selftrace refuses it there for now, saying so.
 		o := u.run(t, []string{selftraceBin, "--backend", "sud", "-o", "/dev/null", "--", u.LookPath(t, "true")}, "")
-		if o.Exited(3) && sp.Probe() == nil {
-			t.Fatalf("selftrace --backend sud on s390x refused a patched kernel (the series' s390 syscall_rollback() fix keeps the first argument): %s", o)
+		want := "first argument" // vanilla: the lost argument
+		if sp.Probe() == nil {
+			want = "not supported on s390x yet" // the series' kernel
 		}
-		if o.Exited(3) {
-			if !strings.Contains(o.Stderr, "first argument") || o.Stdout != "" {
-				t.Errorf("selftrace --backend sud on s390x: status 3 without naming the lost first argument: %s", o)
-			}
-			t.Logf("refused: %s", strings.TrimSpace(o.Stderr))
-			return
+		if !o.Exited(3) || !strings.Contains(o.Stderr, want) || o.Stdout != "" {
+			t.Fatalf("selftrace --backend sud on s390x: want status 3 and %q, got %s", want, o)
 		}
-		if !o.Exited(0) {
-			t.Fatalf("selftrace --backend sud on s390x: want status 3 (mainline defect) or 0 (fixed kernel), got %s", o)
-		}
-		t.Logf("this kernel's Syscall User Dispatch keeps the first argument on s390x")
+		t.Logf("refused: %s", strings.TrimSpace(o.Stderr))
+		return
 	}
 	for _, name := range sudCases {
 		c := caseNamed(t, name)
