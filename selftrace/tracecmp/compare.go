@@ -151,8 +151,10 @@ func (dv *deriver) mismatch(want *Derived, got *Record) string {
 		return ""
 	}
 	if !want.Performed {
-		if got.Result == "?" && dv.d.Killed[want.Pid] && dv.has(KilledBeforeReport, "") {
-			return "" // exit or exit_group reported, then the thread was killed before it
+		if got.Result == "?" && (dv.d.Killed[want.Pid] || dv.d.Open[want.Pid]) && dv.has(KilledBeforeReport, "") {
+			// exit or exit_group reported, then the thread was killed
+			// before it, or strace's trace ended before it
+			return ""
 		}
 		return "strace saw no call performed for this interception (and no exception applies)"
 	}

@@ -929,3 +929,18 @@ func TestCompareKilledAfterExitLine(t *testing.T) {
 		t.Errorf("an exit_group that never ran, without a kill: equivalent")
 	}
 }
+
+func TestCompareTraceEndsAfterExitLine(t *testing.T) {
+	// timeout's SIGTERM to its process group ends strace too: the
+	// program's exit_group was intercepted and its line written, and
+	// strace's trace ends before the call is performed. Nothing of the
+	// pid is wrong; strace just saw no more.
+	r := open().call(prog, "getpid", "getpid() = 101")
+	line := "exit_group(143) = ?"
+	r.S(prog, sigsys("exit_group")).
+		report(prog, line, "+++ exited with 143 +++")
+	wantEquivalent(t, r, 3)
+
+	// A performed call that was never reported is still a problem when
+	// the trace ends (TestCompareNeverReported).
+}

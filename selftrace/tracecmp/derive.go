@@ -181,6 +181,10 @@ type Derivation struct {
 	Pids  []int
 	// Killed are the pids that a signal killed (`+++ killed by SIGxxx +++`).
 	Killed map[int]bool
+	// Open are the pids whose records strace's trace ended without an
+	// end (strace itself was killed: timeout's SIGTERM to its process
+	// group ends the tracer with the program).
+	Open map[int]bool
 	// Problems are calls that selftrace cannot have reported (performed
 	// outside any interception, or inside one besides the program's call
 	// and the library's internal calls), reports without an interception,
@@ -248,6 +252,10 @@ func Derive(strace []Record, opts Options) *Derivation {
 	}
 	slices.Sort(pids)
 	for _, pid := range pids {
+		if d.Open == nil {
+			d.Open = map[int]bool{}
+		}
+		d.Open[pid] = true
 		dv.end(pid, false)
 	}
 	return d
