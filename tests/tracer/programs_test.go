@@ -126,13 +126,18 @@ var debianCases = []progCase{
 	},
 	{
 		// timeout's timer expires with SIGALRM; it then sends SIGTERM.
+		// The signal must reach sleep: under strace and selftrace
+		// on TCG, the child's execve PATH search can take more than a
+		// second, and a signal that arrives during it (timeout's child
+		// then exits from its handler inside selftrace's execve) is a
+		// different case, not yet equivalent (README, known limits).
 		name:   "timeout-term",
-		argv:   []string{"timeout", "1", "sleep", "30"},
+		argv:   []string{"timeout", "5", "sleep", "30"},
 		status: 124,
 	},
 	{
 		name:   "timeout-int",
-		argv:   []string{"timeout", "-s", "INT", "1", "sleep", "30"},
+		argv:   []string{"timeout", "-s", "INT", "5", "sleep", "30"},
 		status: 124,
 	},
 	{
