@@ -157,10 +157,7 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 	if o.Vanilla && o.AsIs {
 		return nil, errors.New("kbuild: a kernel is vanilla or as-is, not both")
 	}
-	p := &plan{opts: o, flavor: report.Flavor(!o.Vanilla)}
-	if o.AsIs {
-		p.flavor = report.FlavorAsIs
-	}
+	p := &plan{opts: o, flavor: o.Flavor()}
 	if o.CacheDir == "" {
 		return nil, errors.New("kbuild: no cache directory")
 	}
@@ -198,6 +195,18 @@ func newPlan(ctx context.Context, o Options) (*plan, error) {
 	p.entry = filepath.Join(o.CacheDir, "kernels", o.Arch.Name+"-"+p.key[:20])
 	p.work = filepath.Join(o.CacheDir, "work", o.Arch.Name+"-"+p.flavor+o.Profile.suffix())
 	return p, nil
+}
+
+// Flavor is the flavor of the kernel o asks for: report.FlavorPatched,
+// FlavorVanilla or FlavorAsIs.
+func (o Options) Flavor() string {
+	switch {
+	case o.AsIs:
+		return report.FlavorAsIs
+	case o.Vanilla:
+		return report.FlavorVanilla
+	}
+	return report.FlavorPatched
 }
 
 // patched reports whether the plan applies the series.

@@ -133,7 +133,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// kernel is built still says which kernel it was to boot, and how.
 	res := &Result{ExitStatus: -1, Run: report.Run{
 		Arch: a.Name, Outcome: vm.OutcomeRigError, Tests: []report.Test{},
-		Kernel: report.Kernel{Patched: !o.Kernel.Vanilla && !o.Kernel.AsIs, Flavor: flavorOf(o.Kernel), Profile: o.Kernel.Profile.Label()},
+		Kernel: report.Kernel{Patched: !o.Kernel.Vanilla && !o.Kernel.AsIs, Flavor: o.Kernel.Flavor(), Profile: o.Kernel.Profile.Label()},
 		Accel:  cmp.Or(string(o.Accel), "auto"),
 		SMP:    cmp.Or(o.SMP, vm.DefaultSMP),
 	}}
@@ -323,17 +323,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	judge(res, vr, logPath, o.Mode)
 	res.Run.Timings.Total = report.Seconds(time.Since(start))
 	return res, nil
-}
-
-// flavorOf is the flavor of the kernel that o asks for.
-func flavorOf(o kbuild.Options) string {
-	switch {
-	case o.AsIs:
-		return report.FlavorAsIs
-	case o.Vanilla:
-		return report.FlavorVanilla
-	}
-	return report.FlavorPatched
 }
 
 // buildSelftrace builds selftrace for the kernel k with the system call
