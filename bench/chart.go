@@ -41,16 +41,9 @@ func (r *Report) ChartPNG() ([]byte, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("chart: no mechanism to draw")
 	}
-	p := plot.New()
-	title := "Cost of one getpid, per mechanism (bar: median; whiskers: interquartile range; label: × self-ptrace)"
-	if r.AnyTCG() {
-		title += "\nQEMU TCG, no KVM: absolute times are the emulator's, compare the ratios"
-	}
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(13)
-	p.X.Label.Text = "time per call (log scale)"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = nsTicks{}
+	p := newBarPlot("Cost of one getpid, per mechanism (bar: median; whiskers: interquartile range; label: × self-ptrace)",
+		r.AnyTCG(), "QEMU TCG, no KVM: absolute times are the emulator's, compare the ratios",
+		"time per call (log scale)", nsTicks{})
 
 	bars := &hbars{rows: len(rows), label: p.Y.Tick.Label}
 	bars.label.Font.Size = vg.Points(10)
@@ -85,13 +78,35 @@ func (r *Report) ChartPNG() ([]byte, error) {
 	// leaves room for the labels.
 	bars.base = math.Pow(10, math.Floor(math.Log10(lo))-0.3)
 	bars.top = math.Pow(10, math.Log10(hi)+0.7)
-	p.Add(bars)
 	names := make([]string, len(rows))
 	for i, info := range rows {
 		names[len(rows)-1-i] = info.Label
 	}
+	return renderBars(p, bars, names, vg.Points(11), 11*vg.Inch, vg.Length(1.6+0.55*float64(len(rows)))*vg.Inch, "chart")
+}
+
+// newBarPlot makes a chart of horizontal bars on a logarithmic X axis,
+// with a second title line when the numbers come from an emulator.
+func newBarPlot(title string, tcg bool, tcgNote, xLabel string, ticks plot.Ticker) *plot.Plot {
+	p := plot.New()
+	if tcg {
+		title += "\n" + tcgNote
+	}
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Label.Text = xLabel
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = ticks
+	return p
+}
+
+// renderBars adds the bars, their row names (bottom to top) and a legend
+// of the series to p, and draws it as a w by h PNG; what names the chart
+// in errors.
+func renderBars(p *plot.Plot, bars *hbars, names []string, nameSize, w, h vg.Length, what string) ([]byte, error) {
+	p.Add(bars)
 	p.NominalY(names...)
-	p.Y.Tick.Label.Font.Size = vg.Points(11)
+	p.Y.Tick.Label.Font.Size = nameSize
 	for _, s := range bars.series {
 		p.Legend.Add(s.name, swatch{s.color})
 	}
@@ -100,12 +115,11 @@ func (r *Report) ChartPNG() ([]byte, error) {
 	p.Legend.XOffs = -vg.Points(6)
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
 
-	w, h := 11*vg.Inch, vg.Length(1.6+0.55*float64(len(rows)))*vg.Inch
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110), vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.Crop(draw.New(c), vg.Points(10), -vg.Points(10), vg.Points(4), -vg.Points(4)))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("chart: encoding PNG: %w", err)
+		return nil, fmt.Errorf("%s: encoding PNG: %w", what, err)
 	}
 	return buf.Bytes(), nil
 }

@@ -1,15 +1,11 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
-	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/selfptrace/selfptrace-vm/bench/benchfmt"
 )
@@ -41,16 +37,9 @@ func (r *Report) WorkloadChartPNG() ([]byte, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("workload chart: no workload to draw")
 	}
-	p := plot.New()
-	title := "Time of a workload under each tracer over its native time (bar: median of the per-round ratios; whiskers: interquartile range)"
-	if r.AnyTCG() {
-		title += "\nQEMU TCG, no KVM: only these ratios mean something, and the emulator skews them too"
-	}
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(13)
-	p.X.Label.Text = "time over the native run (log scale; dashed: ×1, as fast as native)"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = ratioTicks{}
+	p := newBarPlot("Time of a workload under each tracer over its native time (bar: median of the per-round ratios; whiskers: interquartile range)",
+		r.AnyTCG(), "QEMU TCG, no KVM: only these ratios mean something, and the emulator skews them too",
+		"time over the native run (log scale; dashed: ×1, as fast as native)", ratioTicks{})
 
 	bars := &hbars{rows: len(rows), label: p.Y.Tick.Label, refLine: 1}
 	bars.label.Font.Size = vg.Points(9)
@@ -92,30 +81,12 @@ func (r *Report) WorkloadChartPNG() ([]byte, error) {
 	// the right margin leaves room for the labels.
 	bars.base = math.Min(lo, 1) / 1.6
 	bars.top = hi * 8
-	p.Add(bars)
 	names := make([]string, len(rows))
 	for i, row := range rows {
 		names[len(rows)-1-i] = row.workload + ": " + ConfigInfoOf(row.config).Label
 	}
-	p.NominalY(names...)
-	p.Y.Tick.Label.Font.Size = vg.Points(10)
-	for _, s := range bars.series {
-		p.Legend.Add(s.name, swatch{s.color})
-	}
-	p.Legend.Top = true
-	p.Legend.Left = false
-	p.Legend.XOffs = -vg.Points(6)
-	p.Legend.TextStyle.Font.Size = vg.Points(11)
-
 	perRow := 0.22 + 0.13*float64(len(bars.series))
-	w, h := 12*vg.Inch, vg.Length(1.6+perRow*float64(len(rows)))*vg.Inch
-	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.Crop(draw.New(c), vg.Points(10), -vg.Points(10), vg.Points(4), -vg.Points(4)))
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("workload chart: encoding PNG: %w", err)
-	}
-	return buf.Bytes(), nil
+	return renderBars(p, bars, names, vg.Points(10), 12*vg.Inch, vg.Length(1.6+perRow*float64(len(rows)))*vg.Inch, "workload chart")
 }
 
 // ratioTicks labels 1, 2 and 5 times the powers of ten: "×1", "×2",
