@@ -12,6 +12,8 @@ package benchfmt
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 )
 
@@ -187,4 +189,18 @@ func Parse(output string) (Parsed, error) {
 		}
 	}
 	return p, nil
+}
+
+// EnvInt reads the environment variable name as an integer of at least
+// min; def when it is unset. The guest tests read their settings so.
+func EnvInt(name string, def, min int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return def, fmt.Errorf("%s=%q: want a whole number of at least %d", name, v, min)
+	}
+	return n, nil
 }

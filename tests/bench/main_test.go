@@ -27,7 +27,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,19 +57,12 @@ type config struct {
 func loadConfig() (config, error) {
 	c := config{samples: benchfmt.DefaultSamples, warmup: benchfmt.DefaultWarmup}
 	c.sampleTime, _ = time.ParseDuration(benchfmt.DefaultSampleTime)
-	if v := os.Getenv(benchfmt.EnvSamples); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("%s=%q: want a positive number", benchfmt.EnvSamples, v)
-		}
-		c.samples = n
+	var err error
+	if c.samples, err = benchfmt.EnvInt(benchfmt.EnvSamples, c.samples, 1); err != nil {
+		return c, err
 	}
-	if v := os.Getenv(benchfmt.EnvWarmup); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("%s=%q: want a number >= 0", benchfmt.EnvWarmup, v)
-		}
-		c.warmup = n
+	if c.warmup, err = benchfmt.EnvInt(benchfmt.EnvWarmup, c.warmup, 0); err != nil {
+		return c, err
 	}
 	if v := os.Getenv(benchfmt.EnvSampleTime); v != "" {
 		d, err := time.ParseDuration(v)

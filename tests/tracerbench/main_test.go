@@ -72,19 +72,11 @@ func loadSettings() (settings, error) {
 	if s.configs, err = benchfmt.ParseConfigs(os.Getenv(benchfmt.EnvWorkloadConfigs)); err != nil {
 		return s, fmt.Errorf("%s: %w", benchfmt.EnvWorkloadConfigs, err)
 	}
-	if v := os.Getenv(benchfmt.EnvWorkloadSamples); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return s, fmt.Errorf("%s=%q: want a positive number", benchfmt.EnvWorkloadSamples, v)
-		}
-		s.samples = n
+	if s.samples, err = benchfmt.EnvInt(benchfmt.EnvWorkloadSamples, s.samples, 1); err != nil {
+		return s, err
 	}
-	if v := os.Getenv(benchfmt.EnvWorkloadWarmup); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return s, fmt.Errorf("%s=%q: want a number >= 0", benchfmt.EnvWorkloadWarmup, v)
-		}
-		s.warmup = n
+	if s.warmup, err = benchfmt.EnvInt(benchfmt.EnvWorkloadWarmup, s.warmup, 0); err != nil {
+		return s, err
 	}
 	return s, nil
 }
