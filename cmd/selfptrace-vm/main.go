@@ -155,6 +155,7 @@ func commands() []command {
 			"selfptrace-vm prefixes --arch x86_64                 # 0 to all patches, one incremental build each",
 			"selfptrace-vm prefixes --arch all --json matrix.json",
 			"selfptrace-vm prefixes --arch s390x --from 4 --to 8",
+			"selfptrace-vm prefixes --arch arm64 --descending    # from the whole series down: one big rebuild fewer",
 		}, exits: []string{
 			"0   every prefix behaves as it must on every arch",
 			"1   some kernel does not (the matrix names it)",

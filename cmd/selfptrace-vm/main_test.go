@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,5 +217,17 @@ func TestUsageErrorsNameTheFlag(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSpace(errb.String()), "\n") + 1; n != 1 || !strings.Contains(errb.String(), "help test") {
 		t.Errorf("a mistyped flag printed %d lines (want one, naming help test):\n%s", n, errb.String())
+	}
+}
+
+func TestPrefixOrder(t *testing.T) {
+	if got := prefixOrder(2, 5, false); !slices.Equal(got, []int{2, 3, 4, 5}) {
+		t.Errorf("ascending: %v", got)
+	}
+	if got := prefixOrder(0, 3, true); !slices.Equal(got, []int{3, 2, 1, 0}) {
+		t.Errorf("descending: %v", got)
+	}
+	if got := prefixOrder(4, 4, true); !slices.Equal(got, []int{4}) {
+		t.Errorf("one prefix: %v", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/selfptrace/selfptrace-vm/arch"
@@ -34,12 +35,14 @@ func runPrefixes(ctx context.Context, e *env, args []string) error {
 	var b bootFlags
 	var seriesDir, jsonOut string
 	var from, to int
-	fs := newFlagSet("prefixes", e.stderr, "--arch A|all [--series DIR] [--from K] [--to N] [--json F]")
+	var descending bool
+	fs := newFlagSet("prefixes", e.stderr, "--arch A|all [--series DIR] [--from K] [--to N] [--descending] [--json F]")
 	b.register(fs, true)
 	fs.StringVar(&seriesDir, "series", "", "the quilt series (default: patches/linux-6.12 of the checkout)")
 	fs.IntVar(&from, "from", 0, "the first prefix, in patches")
 	fs.IntVar(&to, "to", -1, "the last prefix, in patches (default: the whole series)")
 	fs.StringVar(&jsonOut, "json", "", "write every cell of the matrix as JSON to this file")
+	fs.BoolVar(&descending, "descending", false, "walk each arch from the last prefix down to the first: one big rebuild fewer when the arch's work tree holds the whole series (as after test), and it is left at the first prefix")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -74,7 +77,7 @@ func runPrefixes(ctx context.Context, e *env, args []string) error {
 	// the host's CPUs with a build.
 	for _, a := range b.archs {
 		feature := kbuild.FeaturePatch(series, a.KernelDir)
-		for k := from; k <= to; k++ {
+		for _, k := range prefixOrder(from, to, descending) {
 			dir, err := prefixSeries(scratch, series, k)
 			if err != nil {
 				return err
@@ -123,6 +126,18 @@ func runPrefixes(ctx context.Context, e *env, args []string) error {
 		return failure{fmt.Sprintf("%d of %d kernels do not behave as their prefix must", bad, len(cells))}
 	}
 	return nil
+}
+
+// prefixOrder lists the prefixes from..to in the order they are built.
+func prefixOrder(from, to int, descending bool) []int {
+	var ks []int
+	for k := from; k <= to; k++ {
+		ks = append(ks, k)
+	}
+	if descending {
+		slices.Reverse(ks)
+	}
+	return ks
 }
 
 // cellWord is a cell of the matrix: what the kernel had to do, and whether
