@@ -61,9 +61,9 @@ vet:
 	# The compat test programs are committed binaries, so that neither the
 	# guest nor a test run needs their cross compilers; they must be exactly
 	# what their sources build (the builds are reproducible).
-	for a in amd64 s390x arm64 riscv64; do GOARCH=$$a $(GO) generate ./tests/selfptrace/ || exit 1; done
-	git diff --exit-code --stat -- 'tests/selfptrace/testdata/*-selfptrace' || \
-		{ echo "tests/selfptrace/testdata: the committed compat programs are not what go generate builds from their sources: commit the regenerated ones"; exit 1; }
+	for a in amd64 s390x arm64 riscv64; do GOARCH=$$a $(GO) generate ./tests/selfptrace/ ./tests/sigsys/ || exit 1; done
+	git diff --exit-code --stat -- 'tests/selfptrace/testdata/*-selfptrace' tests/sigsys/testdata/rv32-arch || \
+		{ echo "tests/*/testdata: the committed compat programs are not what go generate builds from their sources: commit the regenerated ones"; exit 1; }
 	# The kernel series as a maintainer checks it first: checkpatch.pl
 	# --strict, kernel-doc -Wall, documentation within 100 columns.
 	$(GO) test -count=1 -run TestSeriesStyle ./patches/

@@ -1,10 +1,6 @@
 package selfptrace_test
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,10 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/selfptrace/selfptrace-vm/tests/internal/audit"
 	"github.com/selfptrace/selfptrace-vm/tests/internal/guest"
 	sp "github.com/selfptrace/selfptrace-vm/tests/internal/selfptrace"
 )
@@ -92,27 +88,39 @@ func runVisibilityTarget(t *testing.T) (pid, tid int) {
 // really performs passes through all of them as usual".
 func TestAuditIntercepted(t *testing.T) {
 	sp.Require(t)
-	a, err := openAudit()
+	a, err := audit.Open()
 	if err != nil {
 		t.Fatalf("taking the audit socket: %v", err)
 	}
-	defer a.close(t)
-	if err := a.addGetppidRule(); err != nil {
-		t.Fatalf("adding the audit rule: %v", err)
+	defer func() {
+		if err := a.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := a.AddSyscallRule(unix.SYS_GETPPID, uint32(sp.AuditArch), ""); err != nil {
+		t.Fatal(err)
 	}
 	pid, _ := runVisibilityTarget(t)
-	recs, err := a.syscallRecords(pid, visMagicZ, 60*time.Second)
+	ofPid := func(rec string) bool {
+		p, err := audit.Field(rec, "pid")
+		return err == nil && p == uint64(pid)
+	}
+	isLast := func(rec string) bool {
+		a0, err := audit.Field(rec, "a0")
+		return err == nil && a0 == visMagicZ
+	}
+	recs, err := a.SyscallRecords(ofPid, isLast, 60*time.Second)
 	if err != nil {
 		t.Fatalf("reading audit records: %v (records of pid %d so far: %q)", err, pid, recs)
 	}
 	counts := map[uint64]int{}
 	for _, r := range recs {
-		a0, err := auditField(r, "a0")
+		a0, err := audit.Field(r, "a0")
 		if err != nil {
 			t.Fatalf("audit record without a0: %q", r)
 		}
 		counts[a0]++
-		if sc, _ := auditField(r, "syscall"); sc != unix.SYS_GETPPID {
+		if sc, _ := audit.Field(r, "syscall"); sc != unix.SYS_GETPPID {
 			t.Errorf("record of syscall %d, want getppid (%d): %q", sc, unix.SYS_GETPPID, r)
 		}
 	}
@@ -333,209 +341,4 @@ func (tr *tracefs) write(name, s string) error {
 		return fmt.Errorf("writing %q to %s: %w", s, p, err)
 	}
 	return nil
-}
-
-// audit is a NETLINK_AUDIT socket registered as the audit daemon.
-type audit struct {
-	fd   int
-	seq  uint32
-	rule []byte // the rule added, to delete at close
-}
-
-// audit_status fields (include/uapi/linux/audit.h).
-const (
-	auditStatusEnabled = 0x1
-	auditStatusPid     = 0x4
-)
-
-// openAudit opens the audit socket, enables audit and makes this process
-// the audit daemon: the kernel sends it the records.
-func openAudit() (*audit, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
-	if err != nil {
-		return nil, fmt.Errorf("socket(NETLINK_AUDIT) (CONFIG_AUDIT?): %w", err)
-	}
-	a := &audit{fd: fd}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("bind: %w", err)
-	}
-	if err := a.setStatus(1, uint32(os.Getpid())); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return a, nil
-}
-
-// setStatus sends AUDIT_SET for enabled and pid.
-func (a *audit) setStatus(enabled, pid uint32) error {
-	// struct audit_status: mask, enabled, failure, pid, ...
-	var st [10]uint32
-	st[0] = auditStatusEnabled | auditStatusPid
-	st[1] = enabled
-	st[3] = pid
-	return a.request(unix.AUDIT_SET, unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st)))
-}
-
-// addGetppidRule adds an exit-filter rule: always audit getppid of this
-// arch.
-func (a *audit) addGetppidRule() error {
-	// struct audit_rule_data: flags, action, field_count,
-	// mask[AUDIT_BITMASK_SIZE], fields[64], values[64], fieldflags[64],
-	// buflen, buf[].
-	const n = unix.AUDIT_BITMASK_SIZE
-	w := make([]uint32, 3+n+3*64+1)
-	w[0] = unix.AUDIT_FILTER_EXIT
-	w[1] = unix.AUDIT_ALWAYS
-	w[2] = 1
-	w[3+unix.SYS_GETPPID/32] |= 1 << (unix.SYS_GETPPID % 32)
-	w[3+n] = unix.AUDIT_ARCH              // fields[0]
-	w[3+n+64] = uint32(sp.AuditArch)      // values[0]
-	w[3+n+128] = uint32(unix.AUDIT_EQUAL) // fieldflags[0]
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 4*len(w))
-	if err := a.request(unix.AUDIT_ADD_RULE, b); err != nil {
-		return err
-	}
-	a.rule = b
-	return nil
-}
-
-// request sends one message and waits for its acknowledgement, skipping
-// records that arrive meanwhile.
-func (a *audit) request(typ uint16, payload []byte) error {
-	a.seq++
-	msg := make([]byte, unix.NLMSG_HDRLEN+len(payload))
-	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
-	binary.NativeEndian.PutUint16(msg[4:], typ)
-	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-	binary.NativeEndian.PutUint32(msg[8:], a.seq)
-	copy(msg[unix.NLMSG_HDRLEN:], payload)
-	if err := unix.Sendto(a.fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("sending audit message %d: %w", typ, err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		msgs, err := a.receive(time.Until(deadline))
-		if err != nil {
-			return fmt.Errorf("audit message %d: %w", typ, err)
-		}
-		for _, m := range msgs {
-			if m.Type != unix.NLMSG_ERROR || m.Seq != a.seq || len(m.Data) < 4 {
-				continue
-			}
-			if e := int32(binary.NativeEndian.Uint32(m.Data)); e != 0 {
-				return fmt.Errorf("audit message %d: %w", typ, unix.Errno(-e))
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("audit message %d: no acknowledgement", typ)
-}
-
-// receive reads one datagram (waiting at most d) and parses its messages.
-func (a *audit) receive(d time.Duration) ([]nlMsg, error) {
-	tv := unix.NsecToTimeval(max(d, time.Millisecond).Nanoseconds())
-	if err := unix.SetsockoptTimeval(a.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return nil, err
-	}
-	buf := make([]byte, 1<<16)
-	n, _, err := unix.Recvfrom(a.fd, buf, 0)
-	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return parseNetlink(buf[:n])
-}
-
-// nlMsg is one netlink message: its type, sequence number and payload.
-type nlMsg struct {
-	Type uint16
-	Seq  uint32
-	Data []byte
-}
-
-// parseNetlink splits a datagram into messages. An audit record (type
-// 1100 and up) comes alone in its datagram, and its nlmsg_len counts the
-// text only, not the header: it takes the rest of the datagram.
-func parseNetlink(b []byte) ([]nlMsg, error) {
-	var msgs []nlMsg
-	for len(b) >= unix.NLMSG_HDRLEN {
-		var m nlMsg
-		l := int(binary.NativeEndian.Uint32(b[0:]))
-		m.Type = binary.NativeEndian.Uint16(b[4:])
-		m.Seq = binary.NativeEndian.Uint32(b[8:])
-		if m.Type >= 1100 || l < unix.NLMSG_HDRLEN || l > len(b) {
-			l = len(b)
-		}
-		m.Data = b[unix.NLMSG_HDRLEN:l]
-		msgs = append(msgs, m)
-		l = (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1)
-		if l >= len(b) {
-			break
-		}
-		b = b[l:]
-	}
-	return msgs, nil
-}
-
-// syscallRecords reads SYSCALL records until the one of process pid whose
-// a0 is last has come, and returns the texts of pid's records.
-func (a *audit) syscallRecords(pid int, last uint64, timeout time.Duration) ([]string, error) {
-	var recs []string
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		msgs, err := a.receive(time.Until(deadline))
-		if err != nil {
-			return recs, err
-		}
-		for _, m := range msgs {
-			if m.Type != unix.AUDIT_SYSCALL {
-				continue
-			}
-			text := string(bytes.TrimRight(m.Data, "\x00"))
-			if p, err := auditField(text, "pid"); err != nil || p != uint64(pid) {
-				continue
-			}
-			recs = append(recs, text)
-			if a0, _ := auditField(text, "a0"); a0 == last {
-				return recs, nil
-			}
-		}
-	}
-	return recs, fmt.Errorf("no record with a0=%x within %v", last, timeout)
-}
-
-// auditField returns the value of " name=" in an audit record: decimal
-// except a0..a3 and arch, which the kernel writes in hex.
-func auditField(rec, name string) (uint64, error) {
-	sc := bufio.NewScanner(strings.NewReader(rec))
-	sc.Split(bufio.ScanWords)
-	for sc.Scan() {
-		v, ok := strings.CutPrefix(sc.Text(), name+"=")
-		if !ok {
-			continue
-		}
-		base := 10
-		if name == "arch" || (len(name) == 2 && name[0] == 'a') {
-			base = 16
-		}
-		return strconv.ParseUint(v, base, 64)
-	}
-	return 0, fmt.Errorf("no %s= in %q", name, rec)
-}
-
-// close deletes the rule, disables audit and gives up the daemon role.
-func (a *audit) close(t *testing.T) {
-	t.Helper()
-	if a.rule != nil {
-		if err := a.request(unix.AUDIT_DEL_RULE, a.rule); err != nil {
-			t.Errorf("deleting the audit rule: %v", err)
-		}
-	}
-	if err := a.setStatus(0, 0); err != nil {
-		t.Errorf("disabling audit: %v", err)
-	}
-	unix.Close(a.fd)
 }
