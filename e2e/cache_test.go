@@ -107,7 +107,7 @@ func fakeRoot(t *testing.T, e *env, edit func(root string)) string {
 
 // entryPatch is the patch of the series that hooks self ptrace into
 // kernel/entry/common.c.
-const entryPatch = "0005-entry-Add-self-ptrace.patch"
+const entryPatch = "0010-entry-Add-self-ptrace.patch"
 
 // TestPatchThatDoesNotApply breaks a hunk of the series: the error names the
 // patch and the hunk, the exit code says the rig failed, nothing is cached.
