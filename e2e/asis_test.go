@@ -73,6 +73,20 @@ func kernelGitTree(t *testing.T, e *env) string {
 	if out, err := exec.Command("tar", "-xJf", kbuild.DefaultSource, "-C", tree, "--strip-components=1").CombinedOutput(); err != nil {
 		t.Fatalf("unpacking %s: %v\n%s", kbuild.DefaultSource, err, out)
 	}
+	// Debian's source package ignores everything at the top level of its
+	// .gitignore (its packaging stanza); a kernel git tree has upstream's.
+	gi := filepath.Join(tree, ".gitignore")
+	data, err := os.ReadFile(gi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream, _, found := strings.Cut(string(data), "#\n# Debian packaging")
+	if !found {
+		t.Logf("%s has no Debian packaging stanza", gi)
+	}
+	if err := os.WriteFile(gi, []byte(upstream), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	gitOut(t, tree, "init", "-q")
 	gitOut(t, tree, "add", "-A")
 	gitOut(t, tree, "commit", "-q", "-m", "Linux 6.12 (Debian's linux-source-6.12)")
