@@ -26,9 +26,10 @@ func writeKCIDB(ctx context.Context, c *common, rs report.Results, start time.Ti
 		}
 	}
 	// The vanilla kernel's cache key covers the source, the config and the
-	// compiler but not the series: the checkout's base identity.
+	// compiler but not the series: the checkout's base identity. An as-is
+	// tree has no series to leave out: its own key is that identity.
 	o := c.kbuildOptions(c.archs[0])
-	o.Vanilla = true
+	o.Vanilla = !o.AsIs
 	srcID, err := kbuild.Key(ctx, o)
 	if err != nil {
 		return fmt.Errorf("writing KCIDB report: identifying the source: %w", err)
