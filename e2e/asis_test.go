@@ -109,6 +109,9 @@ func kernelGitTree(t *testing.T, e *env) string {
 func gitOut(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=selfptrace-vm developers", "-c", "user.email=selfptrace-vm@example.org"}, args...)...)
+	// Fixed dates make the commits, so the tree's identity and its cached
+	// kernel, the same from one run to the next.
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE=2026-12-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-12-01T00:00:00Z")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
