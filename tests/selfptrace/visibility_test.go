@@ -101,15 +101,7 @@ func TestAuditIntercepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := runVisibilityTarget(t)
-	ofPid := func(rec string) bool {
-		p, err := audit.Field(rec, "pid")
-		return err == nil && p == uint64(pid)
-	}
-	isLast := func(rec string) bool {
-		a0, err := audit.Field(rec, "a0")
-		return err == nil && a0 == visMagicZ
-	}
-	recs, err := a.SyscallRecords(ofPid, isLast, 60*time.Second)
+	recs, err := a.SyscallRecords(audit.FieldIs("pid", uint64(pid)), audit.FieldIs("a0", visMagicZ), 60*time.Second)
 	if err != nil {
 		t.Fatalf("reading audit records: %v (records of pid %d so far: %q)", err, pid, recs)
 	}

@@ -73,15 +73,7 @@ func TestCompatArchRV32(t *testing.T) {
 	// The program's getppid is its only call the rules match: its record
 	// is the one to read. (This test's own calls leave none: a process
 	// started before audit was enabled has no audit context.)
-	keep := func(rec string) bool {
-		p, err := audit.Field(rec, "pid")
-		return err == nil && p == uint64(pid)
-	}
-	last := func(rec string) bool {
-		a0, err := audit.Field(rec, "a0")
-		return err == nil && a0 == rv32AuditA0
-	}
-	recs, err := a.SyscallRecords(keep, last, 30*time.Second)
+	recs, err := a.SyscallRecords(audit.FieldIs("pid", uint64(pid)), audit.FieldIs("a0", rv32AuditA0), 30*time.Second)
 	if err != nil {
 		t.Fatalf("no audit record of the rv32 getppid(%#x): neither the riscv64 nor the riscv32 rule matched it (%v; records of pid %d: %q)", rv32AuditA0, err, pid, recs)
 	}

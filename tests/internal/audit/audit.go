@@ -242,3 +242,12 @@ func (c *Conn) Close() error {
 	unix.Close(c.fd)
 	return errors.Join(errs...)
 }
+
+// FieldIs returns a record filter for SyscallRecords: the record has
+// name=value (Field's parsing).
+func FieldIs(name string, value uint64) func(rec string) bool {
+	return func(rec string) bool {
+		v, err := Field(rec, name)
+		return err == nil && v == value
+	}
+}
