@@ -229,7 +229,7 @@ func Build(ctx context.Context, o Options) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building %s kernel: %w", o.Arch.Name, err)
 	}
-	if k, ok := p.cached(); ok {
+	if k, ok := p.cached(); ok && p.treeHolds() {
 		k.Duration = time.Since(start)
 		return k, nil
 	}
@@ -241,6 +241,14 @@ func Build(ctx context.Context, o Options) (*Kernel, error) {
 	}
 	defer lock.Unlock()
 	if k, ok := p.cached(); ok { // built by whoever held the lock
+		// The work tree may hold another series since (a prefix, a
+		// bisect step): kselftests are built from k.Source, so make it
+		// this kernel's source again, without building.
+		if !p.treeHolds() {
+			if err := p.syncTree(ctx); err != nil {
+				return nil, fmt.Errorf("building %s kernel: restoring its source tree: %w", o.Arch.Name, err)
+			}
+		}
 		k.Duration = time.Since(start)
 		return k, nil
 	}
@@ -330,6 +338,30 @@ func (p *plan) build(ctx context.Context) (*Kernel, error) {
 }
 
 func (p *plan) srcDir() string { return filepath.Join(p.work, "src") }
+
+// treeHolds says whether the work tree holds the source of p's kernel.
+func (p *plan) treeHolds() bool {
+	var st treeState
+	data, err := os.ReadFile(filepath.Join(p.work, "tree.json"))
+	return err == nil && json.Unmarshal(data, &st) == nil && st.Key == p.key
+}
+
+// syncTree makes the work tree hold p's source (a cached kernel's), as a
+// build would, without configuring or building.
+func (p *plan) syncTree(ctx context.Context) error {
+	if err := os.MkdirAll(p.work, 0o755); err != nil {
+		return err
+	}
+	pristine := p.src.path
+	if p.src.kind == sourceTarball {
+		var err error
+		if pristine, err = extract(ctx, p.opts.CacheDir, p.src); err != nil {
+			return err
+		}
+	}
+	p.opts.Progress.Update(p.opts.Arch.Name, "the work tree holds another series: restoring this kernel's source")
+	return p.prepareTree(ctx, pristine)
+}
 func (p *plan) objDir() string { return filepath.Join(p.work, "obj") }
 func (p *plan) cfgDir() string { return filepath.Join(p.work, "cfg") }
 
@@ -338,6 +370,8 @@ func (p *plan) cfgDir() string { return filepath.Join(p.work, "cfg") }
 type treeState struct {
 	Source  string   `json:"source"`
 	Touched []string `json:"touched"`
+	// Key is the cache key of the kernel whose source the tree holds.
+	Key string `json:"key,omitempty"`
 }
 
 // prepareTree makes the work tree equal to pristine plus the series. The
@@ -418,6 +452,7 @@ func (p *plan) prepareTree(ctx context.Context, pristine string) error {
 	}
 	sortStrings(list)
 	st.Touched = list
+	st.Key = p.key
 	data, _ := json.MarshalIndent(st, "", "  ")
 	return fsutil.WriteFileAtomic(statePath, data, 0o644)
 }

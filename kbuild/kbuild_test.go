@@ -2,6 +2,7 @@ package kbuild
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,5 +255,24 @@ func TestFeaturePatch(t *testing.T) {
 	}
 	if k := FeaturePatch(series, "loongarch"); k != 0 {
 		t.Errorf("loongarch gets the feature from patch %d: no untested arch may", k)
+	}
+}
+
+// TestTreeHolds: a cache hit trusts the work tree as its kernel's source
+// (for kselftests) only when the tree says it holds that kernel's key; a
+// tree left at another series (a prefix, a bisect step) does not.
+func TestTreeHolds(t *testing.T) {
+	p := &plan{work: t.TempDir(), key: "k1"}
+	if p.treeHolds() {
+		t.Error("a work tree without tree.json holds the kernel's source")
+	}
+	for key, want := range map[string]bool{"k1": true, "k2": false, "": false} {
+		data, _ := json.Marshal(treeState{Source: "s", Key: key})
+		if err := os.WriteFile(filepath.Join(p.work, "tree.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.treeHolds(); got != want {
+			t.Errorf("tree.json with key %q: treeHolds() = %v, want %v", key, got, want)
+		}
 	}
 }
