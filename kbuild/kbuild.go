@@ -310,7 +310,7 @@ func (p *plan) build(ctx context.Context) (*Kernel, error) {
 	if p.src.kind == sourceTarball {
 		if err := step("extract", func() error {
 			var err error
-			pristine, err = extract(ctx, p.opts.CacheDir, p.src)
+			pristine, err = p.pristine(ctx)
 			return err
 		}); err != nil {
 			return nil, err
@@ -339,6 +339,15 @@ func (p *plan) build(ctx context.Context) (*Kernel, error) {
 
 func (p *plan) srcDir() string { return filepath.Join(p.work, "src") }
 
+// pristine returns the unpatched source tree: the extracted tarball (from
+// the cache after the first time) or the tree or git checkout itself.
+func (p *plan) pristine(ctx context.Context) (string, error) {
+	if p.src.kind != sourceTarball {
+		return p.src.path, nil
+	}
+	return extract(ctx, p.opts.CacheDir, p.src)
+}
+
 // treeHolds says whether the work tree holds the source of p's kernel.
 func (p *plan) treeHolds() bool {
 	var st treeState
@@ -352,12 +361,9 @@ func (p *plan) syncTree(ctx context.Context) error {
 	if err := os.MkdirAll(p.work, 0o755); err != nil {
 		return err
 	}
-	pristine := p.src.path
-	if p.src.kind == sourceTarball {
-		var err error
-		if pristine, err = extract(ctx, p.opts.CacheDir, p.src); err != nil {
-			return err
-		}
+	pristine, err := p.pristine(ctx)
+	if err != nil {
+		return err
 	}
 	p.opts.Progress.Update(p.opts.Arch.Name, "the work tree holds another series: restoring this kernel's source")
 	return p.prepareTree(ctx, pristine)
