@@ -53,7 +53,7 @@ func TestKselftestsSamePatchedAndVanilla(t *testing.T) {
 		}
 		ps, vs := statuses(p), statuses(v)
 		checkSelfPtrace(t, p, v)
-		checkSeriesSUDCase(t, p, v)
+		checkSeriesCases(t, p, v)
 		diffs := differences(ps, vs)
 		if len(diffs) > 0 {
 			// A disagreement is rerun on both kernels before it is
@@ -117,41 +117,55 @@ func isSelfPtrace(name string) bool {
 	return name == selfPtraceProgram || strings.HasPrefix(name, selfPtraceProgram+"/")
 }
 
-// seriesSUDCases are the cases the series adds to the upstream sud_test:
-// the first argument in the handler (patch 0002, with s390's fix in 0001)
-// and a dispatched call that is not restarted (patch 0007, with the fixes
-// in 0003-0006). The vanilla tree does not have them.
-var seriesSUDCases = []string{
-	"kselftest.sud_test/global.dispatch_keeps_first_argument",
-	"kselftest.sud_test/global.dispatch_is_not_restarted",
+// seriesCases are the cases the series adds to upstream kselftests, each
+// with the arches that lack what it tests (there it skips): the first
+// argument in a Syscall User Dispatch handler (patch 0002, with s390's fix
+// in 0001), a dispatched call that is not restarted (patch 0007, with the
+// fixes in 0003-0006), and a call that SECCOMP_RET_TRAP skipped that is not
+// restarted (patch 0020, with the fixes in 0018 and 0019). The vanilla tree
+// does not have them.
+var seriesCases = []struct {
+	name   string
+	skipOn []string
+}{
+	// arm64 has no Syscall User Dispatch in 6.12.
+	{"kselftest.sud_test/global.dispatch_keeps_first_argument", []string{"arm64"}},
+	{"kselftest.sud_test/global.dispatch_is_not_restarted", []string{"arm64"}},
+	{"kselftest.seccomp_bpf/global.TRAP_is_not_restarted", nil},
 }
 
 // isSeriesCase says whether a result comes from a test the series adds
-// (self_ptrace_test, the sud_test cases): not a difference between the two
-// kernels, and checked on its own.
+// (self_ptrace_test, the cases of seriesCases): not a difference between
+// the two kernels, and checked on its own.
 func isSeriesCase(name string) bool {
-	return isSelfPtrace(name) || slices.Contains(seriesSUDCases, name)
+	if isSelfPtrace(name) {
+		return true
+	}
+	for _, c := range seriesCases {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
-// checkSeriesSUDCase: where the kernel has Syscall User Dispatch, the
-// series' sud_test cases pass on the patched kernel (a handler sees the
-// first argument, its result is the call's), and the vanilla tree does not
-// have them.
-func checkSeriesSUDCase(t *testing.T, p, v report.Run) {
+// checkSeriesCases: the series' cases in upstream kselftests pass on the
+// patched kernel (a handler sees the first argument, its result is the
+// call's) or skip where the arch lacks the mechanism, and the vanilla tree
+// does not have them.
+func checkSeriesCases(t *testing.T, p, v report.Run) {
 	t.Helper()
 	ps, vs := statuses(p), statuses(v)
-	for _, c := range seriesSUDCases {
-		if _, ok := vs[c]; ok {
-			t.Errorf("%s: the vanilla tree's sud_test has %s", v.Arch, c)
+	for _, c := range seriesCases {
+		if _, ok := vs[c.name]; ok {
+			t.Errorf("%s: the vanilla tree has %s", v.Arch, c.name)
 		}
 		want := report.Pass
-		if p.Arch == "arm64" {
-			// No Syscall User Dispatch, and the cases do not know
-			// its registers: they skip.
+		if slices.Contains(c.skipOn, p.Arch) {
 			want = report.Skip
 		}
-		if ps[c] != want {
-			t.Errorf("%s: %s is %q on the patched kernel, want %s", p.Arch, c, ps[c], want)
+		if ps[c.name] != want {
+			t.Errorf("%s: %s is %q on the patched kernel, want %s", p.Arch, c.name, ps[c.name], want)
 		}
 	}
 }
