@@ -124,29 +124,23 @@ func isSelfPtrace(name string) bool {
 // fixes in 0003-0006), and a call that SECCOMP_RET_TRAP skipped that is not
 // restarted (patch 0020, with the fixes in 0018 and 0019). The vanilla tree
 // does not have them.
-var seriesCases = []struct {
-	name   string
-	skipOn []string
-}{
+var seriesCases = []seriesCase{
 	// arm64 has no Syscall User Dispatch in 6.12.
 	{"kselftest.sud_test/global.dispatch_keeps_first_argument", []string{"arm64"}},
 	{"kselftest.sud_test/global.dispatch_is_not_restarted", []string{"arm64"}},
 	{"kselftest.seccomp_bpf/global.TRAP_is_not_restarted", nil},
 }
 
+type seriesCase struct {
+	name   string
+	skipOn []string
+}
+
 // isSeriesCase says whether a result comes from a test the series adds
 // (self_ptrace_test, the cases of seriesCases): not a difference between
 // the two kernels, and checked on its own.
 func isSeriesCase(name string) bool {
-	if isSelfPtrace(name) {
-		return true
-	}
-	for _, c := range seriesCases {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
+	return isSelfPtrace(name) || slices.ContainsFunc(seriesCases, func(c seriesCase) bool { return c.name == name })
 }
 
 // checkSeriesCases: the series' cases in upstream kselftests pass on the

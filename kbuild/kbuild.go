@@ -338,6 +338,8 @@ func (p *plan) build(ctx context.Context) (*Kernel, error) {
 }
 
 func (p *plan) srcDir() string { return filepath.Join(p.work, "src") }
+func (p *plan) objDir() string { return filepath.Join(p.work, "obj") }
+func (p *plan) cfgDir() string { return filepath.Join(p.work, "cfg") }
 
 // pristine returns the unpatched source tree: the extracted tarball (from
 // the cache after the first time) or the tree or git checkout itself.
@@ -350,9 +352,19 @@ func (p *plan) pristine(ctx context.Context) (string, error) {
 
 // treeHolds says whether the work tree holds the source of p's kernel.
 func (p *plan) treeHolds() bool {
+	return p.readTreeState().Key == p.key
+}
+
+func (p *plan) statePath() string { return filepath.Join(p.work, "tree.json") }
+
+// readTreeState returns what the work tree records holding: the zero
+// treeState when there is no readable record.
+func (p *plan) readTreeState() treeState {
 	var st treeState
-	data, err := os.ReadFile(filepath.Join(p.work, "tree.json"))
-	return err == nil && json.Unmarshal(data, &st) == nil && st.Key == p.key
+	if data, err := os.ReadFile(p.statePath()); err == nil {
+		json.Unmarshal(data, &st)
+	}
+	return st
 }
 
 // syncTree makes the work tree hold p's source (a cached kernel's), as a
@@ -368,8 +380,6 @@ func (p *plan) syncTree(ctx context.Context) error {
 	p.opts.Progress.Update(p.opts.Arch.Name, "the work tree holds another series: restoring this kernel's source")
 	return p.prepareTree(ctx, pristine)
 }
-func (p *plan) objDir() string { return filepath.Join(p.work, "obj") }
-func (p *plan) cfgDir() string { return filepath.Join(p.work, "cfg") }
 
 // treeState records what the work tree holds, so that the next build only
 // rewrites the files whose content changes and make rebuilds incrementally.
@@ -386,11 +396,8 @@ type treeState struct {
 // the work tree: untouched files keep their times, so make only rebuilds
 // what an edited patch changes.
 func (p *plan) prepareTree(ctx context.Context, pristine string) error {
-	statePath := filepath.Join(p.work, "tree.json")
-	var st treeState
-	if data, err := os.ReadFile(statePath); err == nil {
-		json.Unmarshal(data, &st)
-	}
+	statePath := p.statePath()
+	st := p.readTreeState()
 	if st.Source != p.src.id {
 		p.opts.Progress.Update(p.opts.Arch.Name, "copying the source tree")
 		os.Remove(statePath)
